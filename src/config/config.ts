@@ -1,0 +1,209 @@
+import { DEFAULT_SYSTEM_NAMESPACE } from '../registry/labels.js';
+import {
+  type OptionSpec,
+  OptionError,
+  dnsName,
+  duration,
+  integer,
+  namespacedName,
+  nonEmpty,
+  oneOf,
+} from './options.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything the server reads from its environment, parsed and validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  certDir: string;
+  probePort: number;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+
+  /** Self-managed certificates: the Secret that holds CA and serving pair. */
+  certSecret: { namespace: string; name: string } | undefined;
+  /** Self-managed certificates: the MutatingWebhookConfiguration to inject the caBundle into. */
+  webhookConfig: string | undefined;
+  serviceName: string;
+  podNamespace: string;
+  podName: string;
+  certPollIntervalMs: number;
+  caValidityMs: number;
+  certValidityMs: number;
+  certCheckIntervalMs: number;
+
+  systemNamespace: string;
+  resolverSource: 'auto' | 'kubernetes' | 'directory' | 'off';
+  secretsDir: string | undefined;
+  resyncPeriodMs: number;
+  resolverMaxStalenessMs: number;
+  auth: 'auto' | 'on' | 'off';
+  authCacheTtlMs: number;
+
+  propagation: 'auto' | 'on' | 'off';
+  propagationExclude: string;
+  leaseName: string;
+  leaseNamespace: string | undefined;
+  leaseDurationMs: number;
+  leaseRenewDeadlineMs: number;
+  leaseRetryPeriodMs: number;
+
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+  reviewTimeoutMarginMs: number;
+  maxEventLoopDelayMs: number;
+}
+
+type Specs = { [K in keyof Config]: OptionSpec<Config[K]> };
+
+const optional = <T>(parse: (text: string) => T) => parse as (text: string) => T | undefined;
+
+/** The option table: environment variable, flag, default, meaning. */
+export const OPTIONS: Specs = {
+  port: { env: 'PORT', flag: '--port', defaultText: '8443', help: 'HTTPS port for admission reviews and the resolver API', parse: integer(0, 65535) },
+  host: { env: 'HOST', flag: '--host', defaultText: '0.0.0.0', help: 'address to listen on (both servers)', parse: nonEmpty },
+  certDir: { env: 'CERT_DIR', flag: '--cert-dir', defaultText: './certs', help: 'directory with tls.crt, tls.key (and ca.crt); watched and hot-reloaded', parse: nonEmpty },
+  probePort: { env: 'PROBE_PORT', flag: '--probe-port', defaultText: '9090', help: 'plain-HTTP port for /healthz, /readyz and /metrics', parse: integer(0, 65535) },
+  logLevel: { env: 'LOG_LEVEL', flag: '--log-level', defaultText: 'info', help: LOG_LEVELS.join('|'), parse: oneOf(LOG_LEVELS) },
+  logFormat: { env: 'LOG_FORMAT', flag: '--log-format', defaultText: 'json', help: 'json|pretty (pretty is for humans at a terminal)', parse: oneOf(['json', 'pretty'] as const) },
+
+  certSecret: { env: 'CERT_SECRET', flag: '--cert-secret', defaultText: undefined, help: '<namespace>/<name>: self-managed CA and serving certificate kept in this Secret', parse: optional(namespacedName) },
+  webhookConfig: { env: 'WEBHOOK_CONFIG', flag: '--webhook-config', defaultText: undefined, help: 'MutatingWebhookConfiguration whose caBundle is kept current (self-managed mode)', parse: optional(dnsName) },
+  serviceName: { env: 'SERVICE_NAME', flag: '--service-name', defaultText: 'registry-config-webhook', help: 'Service name; the serving certificate covers its DNS names', parse: dnsName },
+  podNamespace: { env: 'POD_NAMESPACE', flag: '--pod-namespace', defaultText: 'the service account namespace, else default', help: 'namespace this pod runs in', parse: dnsName },
+  podName: { env: 'POD_NAME', flag: '--pod-name', defaultText: 'the hostname', help: 'identity for leader election and Events', parse: nonEmpty },
+  certPollIntervalMs: { env: 'CERT_POLL_INTERVAL', flag: '--cert-poll-interval', defaultText: '10s', help: 'how often CERT_DIR is re-read besides file events', parse: duration(100) },
+  caValidityMs: { env: 'CA_VALIDITY', flag: '--ca-validity', defaultText: '10y', help: 'lifetime of a self-managed CA', parse: duration(60_000) },
+  certValidityMs: { env: 'CERT_VALIDITY', flag: '--cert-validity', defaultText: '90d', help: 'lifetime of a self-managed serving certificate', parse: duration(60_000) },
+  certCheckIntervalMs: { env: 'CERT_CHECK_INTERVAL', flag: '--cert-check-interval', defaultText: '1h', help: 'how often the self-managed Secret and caBundle are checked', parse: duration(1000) },
+
+  systemNamespace: { env: 'SYSTEM_NAMESPACE', flag: '--system-namespace', defaultText: DEFAULT_SYSTEM_NAMESPACE, help: 'namespace of the default and the cluster-wide registry Secrets', parse: dnsName },
+  resolverSource: { env: 'RESOLVER_SOURCE', flag: '--resolver-source', defaultText: 'auto', help: 'auto|kubernetes|directory|off (auto: kubernetes when a kubeconfig or in-cluster config exists, else SECRETS_DIR)', parse: oneOf(['auto', 'kubernetes', 'directory', 'off'] as const) },
+  secretsDir: { env: 'SECRETS_DIR', flag: '--secrets-dir', defaultText: undefined, help: 'directory of Secret manifests (YAML/JSON) for the local resolver source', parse: optional(nonEmpty) },
+  resyncPeriodMs: { env: 'RESYNC_PERIOD', flag: '--resync-period', defaultText: '5m', help: 'full re-list of the resolver and full reconcile of propagation', parse: duration(1000) },
+  resolverMaxStalenessMs: { env: 'RESOLVER_MAX_STALENESS', flag: '--resolver-max-staleness', defaultText: '15m', help: '/readyz fails when no watch event or re-list happened for this long', parse: duration(1000) },
+  auth: { env: 'AUTH', flag: '--auth', defaultText: 'auto', help: 'auto|on|off: resolver API needs a bearer token (TokenReview + SubjectAccessReview); auto = on in a cluster', parse: oneOf(['auto', 'on', 'off'] as const) },
+  authCacheTtlMs: { env: 'AUTH_CACHE_TTL', flag: '--auth-cache-ttl', defaultText: '10s', help: 'how long TokenReview/SubjectAccessReview decisions are cached', parse: duration(0) },
+
+  propagation: { env: 'PROPAGATION', flag: '--propagation', defaultText: 'auto', help: 'auto|on|off: copy the cluster-wide Secret to every namespace (auto = on with the kubernetes source)', parse: oneOf(['auto', 'on', 'off'] as const) },
+  propagationExclude: { env: 'PROPAGATION_EXCLUDE', flag: '--propagation-exclude', defaultText: 'kubernetes.io/metadata.name in (kube-system,kube-public,kube-node-lease)', help: 'label selector of namespaces that get no copy', parse: nonEmpty },
+  leaseName: { env: 'LEASE_NAME', flag: '--lease-name', defaultText: 'registry-config-webhook-propagation', help: 'Lease used for propagation leader election', parse: dnsName },
+  leaseNamespace: { env: 'LEASE_NAMESPACE', flag: '--lease-namespace', defaultText: 'POD_NAMESPACE', help: 'namespace of the Lease', parse: optional(dnsName) },
+  leaseDurationMs: { env: 'LEASE_DURATION', flag: '--lease-duration', defaultText: '15s', help: 'how long a lease is valid without renewal', parse: duration(1000) },
+  leaseRenewDeadlineMs: { env: 'LEASE_RENEW_DEADLINE', flag: '--lease-renew-deadline', defaultText: '10s', help: 'a leader that cannot renew within this gives up', parse: duration(500) },
+  leaseRetryPeriodMs: { env: 'LEASE_RETRY_PERIOD', flag: '--lease-retry-period', defaultText: '2s', help: 'interval between acquire/renew attempts', parse: duration(100) },
+
+  shutdownDelayMs: { env: 'SHUTDOWN_DELAY', flag: '--shutdown-delay', defaultText: '5s', help: 'after SIGTERM: keep serving (not ready) this long so endpoints drop the pod', parse: duration(0) },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: '--shutdown-timeout', defaultText: '10s', help: 'bound on draining in-flight requests after the delay', parse: duration(0) },
+  reviewTimeoutMarginMs: { env: 'REVIEW_TIMEOUT_MARGIN', flag: '--review-timeout-margin', defaultText: '1s', help: "a review's deadline is the API server's ?timeout= minus this", parse: duration(0) },
+  maxEventLoopDelayMs: { env: 'MAX_EVENT_LOOP_DELAY', flag: '--max-event-loop-delay', defaultText: '1s', help: 'shed load (503) while the event loop lags more than this; 0 disables', parse: duration(0) },
+};
+
+/** What the environment and command line say before defaults that need the machine (hostname, SA namespace). */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  machine: { hostname: string; serviceAccountNamespace: string | undefined },
+): Config {
+  const flags = parseFlags(argv);
+  const raw = (key: keyof Config): string | undefined => {
+    const spec = OPTIONS[key];
+    return flags.get(spec.flag) ?? env[spec.env];
+  };
+  const value = <K extends keyof Config>(key: K, fallback: string | undefined): Config[K] => {
+    const spec = OPTIONS[key];
+    const text = raw(key) ?? fallback;
+    if (text === undefined || text === '') {
+      if (fallback === undefined) return undefined as Config[K];
+      return spec.parse(fallback);
+    }
+    try {
+      return spec.parse(text);
+    } catch (err) {
+      const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+      throw new OptionError(spec.env, `invalid ${spec.env} (${spec.flag}) "${shown}": ${(err as Error).message}`);
+    }
+  };
+  const d = (key: keyof Config) => OPTIONS[key].defaultText;
+  const config: Config = {
+    port: value('port', d('port')),
+    host: value('host', d('host')),
+    certDir: value('certDir', d('certDir')),
+    probePort: value('probePort', d('probePort')),
+    logLevel: value('logLevel', d('logLevel')),
+    logFormat: value('logFormat', d('logFormat')),
+    certSecret: value('certSecret', undefined),
+    webhookConfig: value('webhookConfig', undefined),
+    serviceName: value('serviceName', d('serviceName')),
+    podNamespace: value('podNamespace', machine.serviceAccountNamespace ?? 'default'),
+    podName: value('podName', machine.hostname),
+    certPollIntervalMs: value('certPollIntervalMs', d('certPollIntervalMs')),
+    caValidityMs: value('caValidityMs', d('caValidityMs')),
+    certValidityMs: value('certValidityMs', d('certValidityMs')),
+    certCheckIntervalMs: value('certCheckIntervalMs', d('certCheckIntervalMs')),
+    systemNamespace: value('systemNamespace', d('systemNamespace')),
+    resolverSource: value('resolverSource', d('resolverSource')),
+    secretsDir: value('secretsDir', undefined),
+    resyncPeriodMs: value('resyncPeriodMs', d('resyncPeriodMs')),
+    resolverMaxStalenessMs: value('resolverMaxStalenessMs', d('resolverMaxStalenessMs')),
+    auth: value('auth', d('auth')),
+    authCacheTtlMs: value('authCacheTtlMs', d('authCacheTtlMs')),
+    propagation: value('propagation', d('propagation')),
+    propagationExclude: value('propagationExclude', d('propagationExclude')),
+    leaseName: value('leaseName', d('leaseName')),
+    leaseNamespace: value('leaseNamespace', undefined),
+    leaseDurationMs: value('leaseDurationMs', d('leaseDurationMs')),
+    leaseRenewDeadlineMs: value('leaseRenewDeadlineMs', d('leaseRenewDeadlineMs')),
+    leaseRetryPeriodMs: value('leaseRetryPeriodMs', d('leaseRetryPeriodMs')),
+    shutdownDelayMs: value('shutdownDelayMs', d('shutdownDelayMs')),
+    shutdownTimeoutMs: value('shutdownTimeoutMs', d('shutdownTimeoutMs')),
+    reviewTimeoutMarginMs: value('reviewTimeoutMarginMs', d('reviewTimeoutMarginMs')),
+    maxEventLoopDelayMs: value('maxEventLoopDelayMs', d('maxEventLoopDelayMs')),
+  };
+  if ((config.certSecret === undefined) !== (config.webhookConfig === undefined)) {
+    throw new OptionError('CERT_SECRET', 'CERT_SECRET and WEBHOOK_CONFIG must be set together (self-managed certificates)');
+  }
+  if (config.leaseRenewDeadlineMs >= config.leaseDurationMs) {
+    throw new OptionError('LEASE_RENEW_DEADLINE', 'invalid LEASE_RENEW_DEADLINE: must be shorter than LEASE_DURATION');
+  }
+  return config;
+}
+
+/** `--name value` and `--name=value`; unknown flags are an error naming the flag. */
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set(Object.values(OPTIONS).map((spec) => spec.flag));
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!known.has(name)) throw new OptionError(name, `unknown option ${name} (see --help)`);
+    if (eq >= 0) {
+      flags.set(name, arg.slice(eq + 1));
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined) throw new OptionError(name, `option ${name} needs a value`);
+      flags.set(name, next);
+      i++;
+    }
+  }
+  return flags;
+}
+
+export function helpText(): string {
+  const lines = [
+    'registry-config-webhook: admission webhook and resolver for serverless registry-config Secrets',
+    '',
+    'Usage: registry-config-webhook [--flag value ...]   (every flag has an environment variable twin)',
+    '       registry-config-webhook review FILE|- [--show-secrets]',
+    '',
+    'Options:',
+  ];
+  for (const spec of Object.values(OPTIONS) as OptionSpec<unknown>[]) {
+    const def = spec.defaultText === undefined ? '' : ` (default: ${spec.defaultText})`;
+    lines.push(`  ${spec.flag.padEnd(26)} ${spec.env.padEnd(24)} ${spec.help}${def}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseTimeoutParameter, reviewAdmission } from '../admission/index.js';
+import type { AdmissionHandler } from '../admission/index.js';
+import type { Metrics } from '../metrics/metrics.js';
+
+/** An UPDATE carries two objects; a Secret may hold up to 1 MiB. Fastify's 1 MiB default is too small. */
+export const ADMISSION_BODY_LIMIT = 7 * 1024 * 1024;
+/** Used when the API server sends no `?timeout=` (it always does; its default is 10 s). */
+const DEFAULT_API_SERVER_TIMEOUT_MS = 10_000;
+/** Never set a deadline shorter than this, whatever the margin says. */
+const MIN_DEADLINE_MS = 250;
+/** Reviews slower than this are logged at warn level. */
+const SLOW_REVIEW_MS = 100;
+
+export interface AdmissionRouteOptions {
+  /** URL path the MutatingWebhookConfiguration calls, e.g. /defaulting/registry-config-secrets. */
+  path: string;
+  handler: AdmissionHandler;
+  metrics?: Metrics;
+  /** Subtracted from the API server's timeout to get our own deadline. */
+  timeoutMarginMs?: number;
+}
+
+
+/**
+ * Registers one admission webhook endpoint in its own encapsulated scope: only JSON bodies are
+ * parsed there (anything else is 415), with a 7 MiB limit (413), and a JSON parse error is a 400
+ * that never quotes the body.
+ */
+export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionRouteOptions): void {
+  const { path, handler, metrics } = options;
+  const margin = options.timeoutMarginMs ?? 1000;
+  const webhook = path;
+
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit: ADMISSION_BODY_LIMIT },
+      (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+        try {
+          done(null, JSON.parse(body.toString('utf8')));
+        } catch {
+          // JSON.parse messages quote the input, which may be a Secret: say only what failed.
+          const err = new Error('request body is not valid JSON') as Error & { statusCode: number; code: string };
+          err.statusCode = 400;
+          err.code = 'INVALID_JSON';
+          done(err);
+        }
+      },
+    );
+
+    scope.post(path, { bodyLimit: ADMISSION_BODY_LIMIT }, async (request: FastifyRequest, reply: FastifyReply) => {
+      const started = process.hrtime.bigint();
+      metrics?.webhookInFlight.inc({ webhook });
+      try {
+        const timeoutMs = parseTimeoutParameter((request.query as Record<string, unknown> | undefined)?.timeout) ?? DEFAULT_API_SERVER_TIMEOUT_MS;
+        const budgetMs = Math.max(MIN_DEADLINE_MS, timeoutMs - margin);
+        const outcome = await withDeadline(reviewAdmission(request.body, handler), budgetMs);
+        const latencySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics?.webhookLatency.observe({ webhook }, latencySeconds);
+
+        if (outcome === undefined) {
+          metrics?.webhookRejected.inc({ webhook, reason: 'deadline' });
+          request.log.error({ webhook, deadlineMs: budgetMs, latencyMs: round(latencySeconds * 1000) }, 'admission review exceeded its deadline');
+          return reply.code(503).header('retry-after', '1').send({
+            code: 'DEADLINE_EXCEEDED',
+            message: `admission review not decided within ${budgetMs} ms (API server timeout ${timeoutMs} ms minus margin); retry`,
+          });
+        }
+        if (!outcome.ok) {
+          metrics?.webhookRejected.inc({ webhook, reason: 'bad_review' });
+          request.log.warn({ webhook, reason: outcome.message }, 'malformed admission review');
+          return reply.code(400).send({ code: 'BAD_ADMISSION_REVIEW', message: outcome.message });
+        }
+        const s = outcome.summary;
+        metrics?.webhookRequests.inc({
+          webhook,
+          operation: s.operation.slice(0, 16),
+          code: String(s.code),
+          allowed: String(s.allowed),
+          mutated: String(s.patched),
+          dry_run: String(s.dryRun),
+        });
+        const latencyMs = round(latencySeconds * 1000);
+        const line = {
+          uid: s.uid,
+          namespace: s.namespace,
+          name: s.name,
+          kind: s.kind,
+          operation: s.operation,
+          dryRun: s.dryRun,
+          allowed: s.allowed,
+          code: s.code,
+          patched: s.patched,
+          warnings: s.warnings,
+          latencyMs,
+        };
+        if (latencyMs > SLOW_REVIEW_MS) request.log.warn(line, 'slow admission review');
+        else request.log.info(line, 'admission review');
+        return reply.code(200).send(outcome.response);
+      } finally {
+        metrics?.webhookInFlight.dec({ webhook });
+      }
+    });
+  });
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
