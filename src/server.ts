@@ -50,7 +50,7 @@ export async function startServer(config: Config, log: Logger, options: { proces
     certificate: certificates.provider.current(),
     log,
     handler: mutateRegistrySecret,
-    metrics,
+    ...(config.metrics === 'on' ? { metrics } : {}),
     timeoutMarginMs: config.reviewTimeoutMarginMs,
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     ...(resolver ? { routes: resolver.routes } : {}),
@@ -58,7 +58,7 @@ export async function startServer(config: Config, log: Logger, options: { proces
   const unsubscribe = certificates.provider.subscribe((pair) => webhook.useCertificate(pair));
   background.push({ name: 'certificate-subscription', stop: async () => unsubscribe() });
 
-  const probe = createProbeServer({ log, readiness, metrics });
+  const probe = createProbeServer({ log, readiness, ...(config.metrics === 'on' ? { metrics } : {}) });
 
   await webhook.listen({ port: config.port, host: config.host });
   await probe.listen({ port: config.probePort, host: config.host });

@@ -54,6 +54,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   reviewTimeoutMarginMs: number;
   maxEventLoopDelayMs: number;
+  metrics: 'on' | 'off';
 }
 
 type Specs = { [K in keyof Config]: OptionSpec<Config[K]> };
@@ -99,6 +100,7 @@ export const OPTIONS: Specs = {
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: '--shutdown-timeout', defaultText: '10s', help: 'bound on draining in-flight requests after the delay', parse: duration(0) },
   reviewTimeoutMarginMs: { env: 'REVIEW_TIMEOUT_MARGIN', flag: '--review-timeout-margin', defaultText: '1s', help: "a review's deadline is the API server's ?timeout= minus this", parse: duration(0) },
   maxEventLoopDelayMs: { env: 'MAX_EVENT_LOOP_DELAY', flag: '--max-event-loop-delay', defaultText: '1s', help: 'shed load (503) while the event loop lags more than this; 0 disables', parse: duration(0) },
+  metrics: { env: 'METRICS', flag: '--metrics', defaultText: 'on', help: 'on|off: Prometheus metrics on PROBE_PORT /metrics (off only to measure their cost)', parse: oneOf(['on', 'off'] as const) },
 };
 
 /** What the environment and command line say before defaults that need the machine (hostname, SA namespace). */
@@ -161,6 +163,7 @@ export function parseConfig(
     shutdownTimeoutMs: value('shutdownTimeoutMs', d('shutdownTimeoutMs')),
     reviewTimeoutMarginMs: value('reviewTimeoutMarginMs', d('reviewTimeoutMarginMs')),
     maxEventLoopDelayMs: value('maxEventLoopDelayMs', d('maxEventLoopDelayMs')),
+    metrics: value('metrics', d('metrics')),
   };
   if ((config.certSecret === undefined) !== (config.webhookConfig === undefined)) {
     throw new OptionError('CERT_SECRET', 'CERT_SECRET and WEBHOOK_CONFIG must be set together (self-managed certificates)');

@@ -1,0 +1,40 @@
+// Admission throughput and latency: the production server versus a bare node:https baseline,
+// in the same run, same certificate, same request (a realistic UPDATE review, compact JSON).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { fmt, load, readCa, startChild, stopChild } from './lib.mjs';
+
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+const certDir = here('../certs');
+const durationSeconds = Number(process.env.BENCH_SECONDS ?? 10);
+const body = JSON.stringify(JSON.parse(readFileSync(here('../test/fixtures/admission-reviews/update-patch-stringdata-password.v1.json'), 'utf8')));
+const path = '/defaulting/registry-config-secrets?timeout=10s';
+
+export async function benchWebhook() {
+  // The production server first: it generates dev certificates in certs/ when there are none.
+  const webhook = await startChild(here('./webhook-server.mjs'), { CERT_DIR: certDir, METRICS: 'on' });
+  const ca = readCa(certDir);
+  const bare = await startChild(here('./bare-server.mjs'), { CERT_DIR: certDir });
+  try {
+    const run = (port) => load({ url: `https://localhost:${port}${path}`, body, ca, durationSeconds });
+    // Warm up both (JIT, TLS session setup), then measure alternately.
+    await load({ url: `https://localhost:${bare.port}${path}`, body, ca, durationSeconds: 2 });
+    await load({ url: `https://localhost:${webhook.port}${path}`, body, ca, durationSeconds: 2 });
+    const baseline = await run(bare.port);
+    const ours = await run(webhook.port);
+    const rpsRatio = ours.rps / baseline.rps;
+    const p99Ratio = ours.p99 / Math.max(baseline.p99, 0.001);
+    console.log(`\n## Admission webhook (UPDATE review, ${body.length} bytes, 50 keep-alive connections, ${durationSeconds} s each)`);
+    console.log('| server | req/s | p50 ms | p99 ms |');
+    console.log('| --- | ---: | ---: | ---: |');
+    console.log(`| bare node:https baseline | ${fmt(baseline.rps, 0)} | ${fmt(baseline.p50)} | ${fmt(baseline.p99)} |`);
+    console.log(`| registry-config-webhook | ${fmt(ours.rps, 0)} | ${fmt(ours.p50)} | ${fmt(ours.p99)} |`);
+    console.log(`throughput ratio ${fmt(rpsRatio, 2)} (goal >= 0.85), p99 ratio ${fmt(p99Ratio, 2)} (goal <= 1.5)`);
+    return { baseline, ours, rpsRatio, p99Ratio };
+  } finally {
+    await stopChild(webhook.child);
+    await stopChild(bare.child);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await benchWebhook();

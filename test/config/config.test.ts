@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { OPTIONS, helpText, parseConfig } from '../../src/config/config.js';
+import { OptionError } from '../../src/config/options.js';
+import { formatDuration, parseDuration } from '../../src/config/duration.js';
+
+const machine = { hostname: 'pod-1', serviceAccountNamespace: undefined };
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = parseConfig([], {}, machine);
+    expect(config).toMatchObject({
+      port: 8443,
+      host: '0.0.0.0',
+      certDir: './certs',
+      probePort: 9090,
+      logLevel: 'info',
+      logFormat: 'json',
+      systemNamespace: 'kyma-system',
+      resyncPeriodMs: 5 * 60_000,
+      authCacheTtlMs: 10_000,
+      shutdownDelayMs: 5000,
+      podName: 'pod-1',
+      podNamespace: 'default',
+      certValidityMs: 90 * 86_400_000,
+      caValidityMs: 10 * 365 * 86_400_000,
+    });
+  });
+
+  it('takes environment variables, and flags over them', () => {
+    expect(parseConfig([], { PORT: '9443' }, machine).port).toBe(9443);
+    expect(parseConfig(['--port', '10443'], { PORT: '9443' }, machine).port).toBe(10443);
+    expect(parseConfig(['--log-level=debug'], {}, machine).logLevel).toBe('debug');
+    expect(parseConfig([], { CERT_SECRET: 'kyma-system/webhook-certs', WEBHOOK_CONFIG: 'registry-config' }, machine).certSecret).toEqual({ namespace: 'kyma-system', name: 'webhook-certs' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PROBE_PORT: '-1' }, 'PROBE_PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ RESYNC_PERIOD: 'often' }, 'RESYNC_PERIOD'],
+    [{ CERT_SECRET: 'no-slash', WEBHOOK_CONFIG: 'x' }, 'CERT_SECRET'],
+    [{ CERT_SECRET: 'a/b' }, 'CERT_SECRET'],
+    [{ LEASE_DURATION: '5s', LEASE_RENEW_DEADLINE: '10s' }, 'LEASE_RENEW_DEADLINE'],
+  ])('stops with one line naming the variable for %j', (env, name) => {
+    let error: unknown;
+    try {
+      parseConfig([], env, machine);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    const message = (error as Error).message;
+    expect(message).toContain(name);
+    expect(message).not.toContain('\n');
+  });
+
+  it('rejects unknown flags by name', () => {
+    expect(() => parseConfig(['--prot', '1'], {}, machine)).toThrow(/unknown option --prot/);
+  });
+
+  it('--help and the README show every option', () => {
+    const help = helpText();
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const spec of Object.values(OPTIONS)) {
+      expect(help).toContain(spec.env);
+      expect(help).toContain(spec.flag);
+      expect(readme, `README documents ${spec.env}`).toContain(`\`${spec.env}\``);
+    }
+  });
+
+  it('parses durations as operators write them', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('10y')).toBe(10 * 365 * 86_400_000);
+    expect(parseDuration('5')).toBeUndefined();
+    expect(parseDuration('5 m')).toBeUndefined();
+    expect(formatDuration(90_000)).toBe('1m30s');
+  });
+});
