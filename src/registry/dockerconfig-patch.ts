@@ -1,6 +1,5 @@
-/** The RFC 6902 patch that makes `data[".dockerconfigjson"]` hold a given value. */
+/** The RFC 6902 patch that makes `data[".dockerconfigjson"]` of a Secret (of any actual shape) hold a given value. */
 import type { JsonPatchOperation } from '../admission/types.js';
-import type { SecretObject } from '../kube/objects.js';
 import { isRecord, ownValue } from './guards.js';
 import { jsonPointer } from './json-pointer.js';
 import { DOCKER_CONFIG_JSON_KEY } from './labels.js';
@@ -10,7 +9,7 @@ import { DOCKER_CONFIG_JSON_KEY } from './labels.js';
  * minutes; an empty patch keeps them untouched), `add` when the key is absent, `replace` otherwise.
  * Without a `data` object, `data` itself is added: RFC 6902 cannot add a member to a missing parent.
  */
-export function dockerConfigJsonPatch(secret: SecretObject, encodedValue: string): JsonPatchOperation[] {
+export function dockerConfigJsonPatch(secret: Record<string, unknown>, encodedValue: string): JsonPatchOperation[] {
   const data = ownValue(secret, 'data');
   if (!isRecord(data)) {
     return [{ op: 'add', path: jsonPointer('data'), value: { [DOCKER_CONFIG_JSON_KEY]: encodedValue } }];

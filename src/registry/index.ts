@@ -33,4 +33,4 @@ export {
 } from './dockerconfig.js';
 export { dockerConfigJsonPatch } from './dockerconfig-patch.js';
 export { MAX_WARNING_LENGTH, registryWarnings, type RegistryWarningInput } from './warnings.js';
-export { isCoreV1SecretKind, mutateRegistrySecret, REGISTRY_SECRET_WEBHOOK_PATH } from './mutation.js';
+export { isCoreV1SecretKind, mutateRegistrySecret } from './mutation.js';

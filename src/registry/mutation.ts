@@ -14,8 +14,6 @@ import { DOCKER_CONFIG_JSON_KEY } from './labels.js';
 import { isRegistryConfigSecret, nameOf, namespaceOf } from './secret-labels.js';
 import { registryWarnings } from './warnings.js';
 
-export const REGISTRY_SECRET_WEBHOOK_PATH = '/defaulting/registry-config-secrets';
-
 /** `request.kind` of a core/v1 Secret: `{group: "", version: "v1", kind: "Secret"}`. */
 export function isCoreV1SecretKind(kind: unknown): boolean {
   return (
@@ -26,7 +24,8 @@ export function isCoreV1SecretKind(kind: unknown): boolean {
   );
 }
 
-export const mutateRegistrySecret: AdmissionHandler = (request) => {
+/** Pure and synchronous (an AdmissionHandler, typed as returning its decision directly for callers and tests). */
+export function mutateRegistrySecret(request: AdmissionRequest): AdmissionDecision {
   // The admission layer validates the envelope, but the handler must not throw on anything.
   if (!isRecord(request) || !isCoreV1SecretKind(request.kind)) return { allowed: true };
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return { allowed: true };
@@ -49,16 +48,17 @@ export const mutateRegistrySecret: AdmissionHandler = (request) => {
 
   const { credentials } = read;
   const patch = dockerConfigJsonPatch(secret, encodedDockerConfigJson(credentials));
+  // Nothing to change, nothing to say: copies are re-written every few minutes and would repeat
+  // the same warnings forever; the user saw them when the value last changed.
+  if (patch.length === 0) return { allowed: true };
   const warnings = registryWarnings({
     credentials,
     secretType: ownValue(secret, 'type'),
-    replacesForeignDockerConfig: patch.length > 0 && isForeignDockerConfig(secret, credentials, request),
+    replacesForeignDockerConfig: isForeignDockerConfig(secret, credentials, request),
   });
-  const decision: AdmissionDecision = { allowed: true };
-  if (patch.length > 0) decision.patch = patch;
-  if (warnings.length > 0) decision.warnings = warnings;
-  return decision;
-};
+  return warnings.length > 0 ? { allowed: true, patch, warnings } : { allowed: true, patch };
+}
+mutateRegistrySecret satisfies AdmissionHandler;
 
 function isTerminating(secret: SecretObject): boolean {
   const metadata = ownValue(secret, 'metadata');

@@ -83,7 +83,7 @@ describe('HTTPS admission endpoint', () => {
     const answer = (await postReview(webhook.reviewUrl, raw, webhook.ca)).json<ReviewAnswer>();
     expect(answer.response.allowed).toBe(false);
     expect(answer.response.status?.code).toBe(400);
-    expect(answer.response.status?.message).toBe('registry config Secret default/serverless-registry-config: missing password');
+    expect(answer.response.status?.message).toBe('registry config Secret default/serverless-registry-config-nopass: missing password');
     expect(answer.response.patch).toBeUndefined();
   });
 
