@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { installErrorHandlers } from './errors.js';
@@ -15,7 +15,7 @@ export interface ProbeServerOptions {
  * never queue behind admission traffic and need no TLS.
  */
 export function createProbeServer(options: ProbeServerOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.log, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: options.log, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandlers(app);
 
   // Liveness: the process answers. Nothing else: a failing dependency must not restart us.

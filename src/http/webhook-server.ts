@@ -1,6 +1,6 @@
 import type { Server } from 'node:https';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { AdmissionHandler } from '../admission/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -35,7 +35,7 @@ export type WebhookServer = FastifyInstance<Server>;
 export async function createWebhookServer(options: WebhookServerOptions): Promise<WebhookServer & { useCertificate(pair: KeyPair): void; startDraining(): void }> {
   const app = Fastify({
     loggerInstance: options.log,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     https: { cert: options.certificate.cert, key: options.certificate.key, minVersion: 'TLSv1.2' },
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Requests that arrive on a kept-alive connection while we drain are still served.

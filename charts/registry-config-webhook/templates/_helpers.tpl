@@ -81,16 +81,33 @@ app.kubernetes.io/component: admission-webhook
 
 {{/* Features the RBAC depends on -------------------------------------------------------------- */}}
 
+{{/* auto|on|off; an unquoted on/off in a values file arrives as a YAML 1.1 boolean: accept it. */}}
+{{- define "rcw.onOff" -}}
+{{- if kindIs "bool" . -}}{{- ternary "on" "off" . -}}{{- else -}}{{- . -}}{{- end -}}
+{{- end -}}
+
+{{- define "rcw.propagationMode" -}}
+{{- include "rcw.onOff" .Values.config.propagation.mode -}}
+{{- end -}}
+
+{{- define "rcw.authMode" -}}
+{{- include "rcw.onOff" .Values.config.auth.mode -}}
+{{- end -}}
+
 {{- define "rcw.propagationEnabled" -}}
-{{- if ne .Values.config.propagation.mode "off" -}}true{{- end -}}
+{{- if ne (include "rcw.propagationMode" .) "off" -}}true{{- end -}}
+{{- end -}}
+
+{{- define "rcw.resolverSource" -}}
+{{- include "rcw.onOff" .Values.config.resolver.source -}}
 {{- end -}}
 
 {{- define "rcw.resolverWatches" -}}
-{{- if has .Values.config.resolver.source (list "auto" "kubernetes") -}}true{{- end -}}
+{{- if has (include "rcw.resolverSource" .) (list "auto" "kubernetes") -}}true{{- end -}}
 {{- end -}}
 
 {{- define "rcw.authEnabled" -}}
-{{- if ne .Values.config.auth.mode "off" -}}true{{- end -}}
+{{- if ne (include "rcw.authMode" .) "off" -}}true{{- end -}}
 {{- end -}}
 
 {{/* Namespaces without a propagated copy: by default the ones the webhook does not see. */}}
@@ -106,7 +123,7 @@ app.kubernetes.io/component: admission-webhook
 {{- define "rcw.secretCaBundle" -}}
 {{- $ca := .Values.certificates.secret.caBundle | trim -}}
 {{- if hasPrefix "-----BEGIN" $ca -}}
-{{- $ca | b64enc -}}
+{{- printf "%s\n" $ca | b64enc -}}
 {{- else -}}
 {{- $ca | replace "\n" "" -}}
 {{- end -}}
