@@ -22,10 +22,14 @@ export async function startCertificates(
   deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined },
 ): Promise<RunningCertificates> {
   const log = deps.log.child({ component: 'certificates' });
-  await ensureDevCertificates(config.certDir, {
-    dnsNames: ['localhost', ...serviceDnsNames(config.serviceName, config.podNamespace)],
-    log,
-  });
+  // In a pod the certificate comes from a mounted Secret (cert-manager, Helm): a missing one is a
+  // deployment error to report, not something to paper over with a self-signed pair.
+  if (!deps.kube?.inCluster) {
+    await ensureDevCertificates(config.certDir, {
+      dnsNames: ['localhost', ...serviceDnsNames(config.serviceName, config.podNamespace)],
+      log,
+    });
+  }
   const provider = new FileCertificateProvider({ dir: config.certDir, pollIntervalMs: config.certPollIntervalMs, log, metrics: deps.metrics });
   await provider.start();
   return { mode: 'files', provider, stop: () => provider.stop() };
