@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
+import type { RunningServer } from '../../src/server.js';
+import { postReview } from '../support/https-client.js';
+import { readAdmissionFixture } from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
+
+describe('Prometheus metrics on the probe port', () => {
+  let server: RunningServer;
+  let ca: string;
+  let exposition: string;
+  beforeAll(async () => {
+    ({ server, ca } = await startTestServer({ SHUTDOWN_DELAY: '0' }));
+    const url = `https://localhost:${server.webhookPort}${REGISTRY_WEBHOOK_PATH}?timeout=10s`;
+    for (const file of ['create-dockerconfigjson-data.v1.json', 'create-dockerconfigjson-data.v1beta1.json', 'create-missing-password.v1.json', 'delete.v1.json', 'create-dryrun.v1.json']) {
+      expect((await postReview(url, JSON.stringify(readAdmissionFixture(file)), ca)).status).toBe(200);
+    }
+    expect((await postReview(url, 'not json', ca)).status).toBe(400);
+    expect((await postReview(url, JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }), ca)).status).toBe(400);
+    const res = await fetch(`http://127.0.0.1:${server.probePort}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    exposition = await res.text();
+  });
+  afterAll(async () => {
+    await server.shutdown('test end');
+  });
+
+  const sample = (name: string, labels: Record<string, string>): number | undefined => {
+    const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    for (const line of exposition.split('\n')) {
+      if (!line.startsWith(`${name}{`)) continue;
+      if (wanted.every((w) => line.includes(w))) return Number(line.split(' ').pop());
+    }
+    return undefined;
+  };
+
+  it('counts reviews by operation, code, decision, mutation and dry run', () => {
+    const webhook = REGISTRY_WEBHOOK_PATH;
+    expect(sample('webhook_requests_total', { webhook, operation: 'CREATE', code: '200', allowed: 'true', mutated: 'true', dry_run: 'false' })).toBe(2);
+    expect(sample('webhook_requests_total', { webhook, operation: 'CREATE', code: '400', allowed: 'false', mutated: 'false', dry_run: 'false' })).toBe(1);
+    expect(sample('webhook_requests_total', { webhook, operation: 'DELETE', code: '200', allowed: 'true', mutated: 'false' })).toBe(1);
+    expect(sample('webhook_requests_total', { webhook, operation: 'CREATE', dry_run: 'true', mutated: 'true' })).toBe(1);
+    expect(sample('webhook_requests_rejected_total', { webhook, reason: 'bad_review' })).toBe(1);
+  });
+
+  it('has a latency histogram from 0.5 ms up past the webhook timeout, and an in-flight gauge', () => {
+    expect(sample('webhook_latency_seconds_bucket', { le: '0.0005' })).toBeDefined();
+    expect(sample('webhook_latency_seconds_bucket', { le: '10' })).toBe(5);
+    expect(sample('webhook_latency_seconds_count', { webhook: REGISTRY_WEBHOOK_PATH })).toBe(5);
+    expect(sample('webhook_requests_in_flight', { webhook: REGISTRY_WEBHOOK_PATH })).toBe(0);
+  });
+
+  it('exports the serving certificate expiry as a timestamp in the future', () => {
+    const expiry = sample('certificate_expiry_timestamp_seconds', { certificate: 'serving' });
+    expect(expiry).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('carries no Secret name, namespace or user key in any label', () => {
+    expect(exposition).not.toContain('serverless-registry-config');
+    expect(exposition).not.toContain('namespace="default"');
+    expect(exposition).not.toMatch(/username|password|registryAddress/);
+  });
+});
