@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ensureDevCertificates, serviceDnsNames } from '../tls/dev-certificates.js';
 import { FileCertificateProvider } from '../tls/file-certificate-provider.js';
+import { startSelfManagedCertificates } from '../tls/self-managed/index.js';
 import type { CertificateProvider } from '../tls/types.js';
 
 export interface RunningCertificates {
@@ -22,6 +23,23 @@ export async function startCertificates(
   deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined },
 ): Promise<RunningCertificates> {
   const log = deps.log.child({ component: 'certificates' });
+  if (config.certSecret && config.webhookConfig) {
+    if (!deps.kube) throw new Error('self-managed certificates (CERT_SECRET) need a Kubernetes API server');
+    const running = await startSelfManagedCertificates({
+      kubeConfig: deps.kube.kubeConfig,
+      secret: config.certSecret,
+      webhookConfig: config.webhookConfig,
+      serviceName: config.serviceName,
+      namespace: config.podNamespace,
+      caValidityMs: config.caValidityMs,
+      certValidityMs: config.certValidityMs,
+      checkIntervalMs: config.certCheckIntervalMs,
+      log,
+      metrics: deps.metrics,
+      identity: config.podName,
+    });
+    return { mode: 'self-managed', provider: running.provider, stop: running.stop };
+  }
   // In a pod the certificate comes from a mounted Secret (cert-manager, Helm): a missing one is a
   // deployment error to report, not something to paper over with a self-signed pair.
   if (!deps.kube?.inCluster) {
