@@ -64,7 +64,6 @@ export async function startServer(config: Config, log: Logger, options: { proces
   await probe.listen({ port: config.probePort, host: config.host });
 
   const propagation = await startPropagation(config, { log, metrics, kube, resolver });
-  if (propagation) background.push({ name: 'propagation', stop: () => propagation.stop() });
 
   const webhookPort = (webhook.server.address() as { port: number }).port;
   const probePort = (probe.server.address() as { port: number }).port;
@@ -89,6 +88,7 @@ export async function startServer(config: Config, log: Logger, options: { proces
           servers: [
             { name: 'webhook', stop: () => webhook.close(), force: () => webhook.server.closeAllConnections() },
           ],
+          early: propagation ? [{ name: 'propagation', stop: () => propagation.stop() }] : [],
           background: [...background.reverse(), { name: 'probe', stop: () => probe.close() }],
         },
         reason,

@@ -1,3 +1,4 @@
+import { LabelSelectorError, parseLabelSelector } from '../propagation/label-selector.js';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../registry/labels.js';
 import {
   type OptionSpec,
@@ -59,6 +60,16 @@ export interface Config {
 
 type Specs = { [K in keyof Config]: OptionSpec<Config[K]> };
 
+/** Checked at start-up so a typo stops the server with a clear line instead of failing later. */
+function labelSelector(text: string): string {
+  try {
+    parseLabelSelector(nonEmpty(text));
+  } catch (err) {
+    throw new Error(err instanceof LabelSelectorError ? err.reason : (err as Error).message);
+  }
+  return text.trim();
+}
+
 const optional = <T>(parse: (text: string) => T) => parse as (text: string) => T | undefined;
 
 /** The option table: environment variable, flag, default, meaning. */
@@ -89,7 +100,7 @@ export const OPTIONS: Specs = {
   authCacheTtlMs: { env: 'AUTH_CACHE_TTL', flag: '--auth-cache-ttl', defaultText: '10s', help: 'how long TokenReview/SubjectAccessReview decisions are cached', parse: duration(0) },
 
   propagation: { env: 'PROPAGATION', flag: '--propagation', defaultText: 'auto', help: 'auto|on|off: copy the cluster-wide Secret to every namespace (auto = on with the kubernetes source)', parse: oneOf(['auto', 'on', 'off'] as const) },
-  propagationExclude: { env: 'PROPAGATION_EXCLUDE', flag: '--propagation-exclude', defaultText: 'kubernetes.io/metadata.name in (kube-system,kube-public,kube-node-lease)', help: 'label selector of namespaces that get no copy', parse: nonEmpty },
+  propagationExclude: { env: 'PROPAGATION_EXCLUDE', flag: '--propagation-exclude', defaultText: 'kubernetes.io/metadata.name in (kube-system,kube-public,kube-node-lease)', help: 'label selector of namespaces that get no copy', parse: labelSelector },
   leaseName: { env: 'LEASE_NAME', flag: '--lease-name', defaultText: 'registry-config-webhook-propagation', help: 'Lease used for propagation leader election', parse: dnsName },
   leaseNamespace: { env: 'LEASE_NAMESPACE', flag: '--lease-namespace', defaultText: 'POD_NAMESPACE', help: 'namespace of the Lease', parse: optional(dnsName) },
   leaseDurationMs: { env: 'LEASE_DURATION', flag: '--lease-duration', defaultText: '15s', help: 'how long a lease is valid without renewal', parse: duration(1000) },
@@ -167,6 +178,9 @@ export function parseConfig(
   };
   if ((config.certSecret === undefined) !== (config.webhookConfig === undefined)) {
     throw new OptionError('CERT_SECRET', 'CERT_SECRET and WEBHOOK_CONFIG must be set together (self-managed certificates)');
+  }
+  if (config.leaseRetryPeriodMs >= config.leaseRenewDeadlineMs) {
+    throw new OptionError('LEASE_RETRY_PERIOD', 'invalid LEASE_RETRY_PERIOD: must be shorter than LEASE_RENEW_DEADLINE');
   }
   if (config.leaseRenewDeadlineMs >= config.leaseDurationMs) {
     throw new OptionError('LEASE_RENEW_DEADLINE', 'invalid LEASE_RENEW_DEADLINE: must be shorter than LEASE_DURATION');

@@ -4,8 +4,7 @@ import { Backoff } from './backoff.js';
 
 /** The least a listed/watched object must have. */
 export interface KubeObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; [key: string]: unknown };
-  [key: string]: unknown;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };
 }
 
 export interface ListPage<T> {
@@ -189,6 +188,8 @@ export class Reflector<T extends KubeObject> {
       timeoutSeconds: String(timeoutSeconds),
     };
     let gone = false;
+    /** A non-410 ERROR event: the stream's end is a failure (back off), not a server timeout. */
+    let failed: StatusLike | undefined;
     const armStallTimer = () => {
       clearTimeout(this.stallTimer);
       // The server ends the stream itself at timeoutSeconds; silence well past that means a dead connection.
@@ -201,53 +202,69 @@ export class Reflector<T extends KubeObject> {
       this.stallTimer.unref();
     };
     armStallTimer();
-    const controller = await this.watch.watch(
-      this.options.watchPath,
-      query,
-      (type: string, object: unknown) => {
-        if (generation !== this.generation) return;
-        armStallTimer();
-        this.backoff.reset();
-        const obj = object as T & StatusLike;
-        switch (type) {
-          case 'ADDED':
-          case 'MODIFIED':
-            this.options.sink.upsert(obj);
-            break;
-          case 'DELETED':
-            this.options.sink.remove(obj);
-            break;
-          case 'BOOKMARK':
-            break;
-          case 'ERROR':
-            if (obj.code === 410) gone = true;
-            else this.options.log.warn({ reflector: this.options.name, code: obj.code, reason: obj.reason }, 'watch error event');
-            return;
-          default:
-            return;
-        }
-        const rv = obj.metadata?.resourceVersion;
-        if (rv) this.resourceVersion = rv;
-        this.touch();
-      },
-      (err: unknown) => {
-        if (this.stopped || generation !== this.generation) return;
-        clearTimeout(this.stallTimer);
-        if (gone || statusCode(err) === 410) {
-          this.options.log.info({ reflector: this.options.name }, 'resourceVersion expired (410 Gone); re-listing');
-          this.options.onRestart?.('gone');
-          this.restart('gone', 0);
-        } else if (err) {
-          const delay = this.backoff.next();
-          this.options.log.warn({ reflector: this.options.name, error: describe(err), retryInMs: delay }, 'watch failed; reconnecting');
-          this.options.onRestart?.('error');
-          this.reopen(generation, delay);
-        } else {
-          this.options.onRestart?.('timeout');
-          this.reopen(generation, 0);
-        }
-      },
-    );
+    let controller: AbortController;
+    try {
+      controller = await this.watch.watch(
+        this.options.watchPath,
+        query,
+        (type: string, object: unknown) => {
+          if (generation !== this.generation) return;
+          armStallTimer();
+          this.backoff.reset();
+          const obj = object as T & StatusLike;
+          switch (type) {
+            case 'ADDED':
+            case 'MODIFIED':
+              this.options.sink.upsert(obj);
+              break;
+            case 'DELETED':
+              this.options.sink.remove(obj);
+              break;
+            case 'BOOKMARK':
+              break;
+            case 'ERROR':
+              if (obj.code === 410) gone = true;
+              else {
+                failed = obj;
+                this.options.log.warn({ reflector: this.options.name, code: obj.code, reason: obj.reason }, 'watch error event');
+              }
+              return;
+            default:
+              return;
+          }
+          const rv = obj.metadata?.resourceVersion;
+          if (rv) this.resourceVersion = rv;
+          this.touch();
+        },
+        (err: unknown) => {
+          if (this.stopped || generation !== this.generation) return;
+          clearTimeout(this.stallTimer);
+          if (gone || statusCode(err) === 410) {
+            this.options.log.info({ reflector: this.options.name }, 'resourceVersion expired (410 Gone); re-listing');
+            this.options.onRestart?.('gone');
+            this.restart('gone', 0);
+          } else if (err || failed) {
+            const delay = this.backoff.next();
+            this.options.log.warn({ reflector: this.options.name, error: err ? describe(err) : `ERROR event ${failed?.code ?? ''} ${failed?.reason ?? ''}`.trim(), retryInMs: delay }, 'watch failed; reconnecting');
+            this.options.onRestart?.('error');
+            this.reopen(generation, delay);
+          } else {
+            this.options.onRestart?.('timeout');
+            this.reopen(generation, 0);
+          }
+        },
+      );
+    } catch (err) {
+      // Watch.watch rejects (instead of calling done) when the kubeconfig cannot be applied, e.g. an
+      // unreadable token file; unhandled, that rejection would end the process.
+      if (this.stopped || generation !== this.generation) return;
+      clearTimeout(this.stallTimer);
+      const delay = this.backoff.next();
+      this.options.log.warn({ reflector: this.options.name, error: describe(err), retryInMs: delay }, 'watch could not be opened; retrying');
+      this.options.onRestart?.('error');
+      this.reopen(generation, delay);
+      return;
+    }
     if (generation !== this.generation || this.stopped) {
       controller.abort();
       return;

@@ -18,6 +18,8 @@ export interface ShutdownOptions {
   timeoutMs: number;
   /** Called at once: e.g. ask keep-alive clients to reconnect elsewhere. */
   onDrainStart?: () => void;
+  /** Stopped at once, while still serving: controllers that should hand over (release the leader lease) now. */
+  early?: Stoppable[];
   /** Servers, closed after the delay, in parallel, within timeoutMs. */
   servers: Stoppable[];
   /** Watches, leases, timers: stopped after the servers (the leader lease is released here). */
@@ -26,8 +28,8 @@ export interface ShutdownOptions {
 
 /**
  * The shutdown sequence for SIGTERM/SIGINT:
- * not ready at once -> keep serving for `delayMs` -> stop accepting and drain (bounded) ->
- * stop watches and release leases -> resolve (the caller exits 0).
+ * not ready at once (and hand over leadership) -> keep serving for `delayMs` -> stop accepting and
+ * drain (bounded) -> stop watches -> resolve (the caller exits 0).
  */
 export async function shutdown(options: ShutdownOptions, reason: string): Promise<void> {
   const { log } = options;
@@ -35,7 +37,7 @@ export async function shutdown(options: ShutdownOptions, reason: string): Promis
   options.readiness.add('shutdown', () => ({ ok: false, reason: `shutting down (${reason})` }));
   options.onDrainStart?.();
   log.info({ reason, delayMs: options.delayMs }, 'shutting down: not ready, still serving until endpoints are updated');
-  await sleep(options.delayMs);
+  await Promise.all([sleep(options.delayMs), ...(options.early ?? []).map((s) => stopQuietly(s, log))]);
 
   log.info({ timeoutMs: options.timeoutMs }, 'shutting down: no new connections, draining in-flight requests');
   const drained = await withTimeout(Promise.all(options.servers.map((s) => stopQuietly(s, log))), options.timeoutMs);

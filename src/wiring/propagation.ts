@@ -2,16 +2,44 @@ import type { Config } from '../config/config.js';
 import type { KubeConnection } from '../kube/detect.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { parseExcludeSelector, startPropagationController } from '../propagation/index.js';
 import type { RunningResolver } from './resolver.js';
 
 export interface RunningPropagation {
   stop(): Promise<void>;
 }
 
-/** Starts the propagation controller when a cluster is reachable and PROPAGATION allows it. */
+/**
+ * Starts the propagation controller when a cluster is reachable and PROPAGATION allows it
+ * (auto: on whenever the server talks to a cluster). Start it after the webhook listens: every
+ * copy it writes passes through a webhook.
+ */
 export async function startPropagation(
-  _config: Config,
-  _deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined; resolver: RunningResolver | undefined },
+  config: Config,
+  deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined; resolver: RunningResolver | undefined },
 ): Promise<RunningPropagation | undefined> {
-  return undefined;
+  if (config.propagation === 'off') return undefined;
+  if (!deps.kube) {
+    if (config.propagation === 'on') throw new Error('PROPAGATION=on needs a Kubernetes API server');
+    return undefined;
+  }
+  const log = deps.log.child({ component: 'propagation' });
+  const controller = await startPropagationController({
+    kubeConfig: deps.kube.kubeConfig,
+    systemNamespace: config.systemNamespace,
+    exclude: parseExcludeSelector(config.propagationExclude),
+    resyncPeriodMs: config.resyncPeriodMs,
+    lease: {
+      name: config.leaseName,
+      namespace: config.leaseNamespace ?? config.podNamespace,
+      durationMs: config.leaseDurationMs,
+      renewDeadlineMs: config.leaseRenewDeadlineMs,
+      retryPeriodMs: config.leaseRetryPeriodMs,
+    },
+    identity: config.podName,
+    log,
+    metrics: deps.metrics,
+  });
+  log.info({ lease: `${config.leaseNamespace ?? config.podNamespace}/${config.leaseName}`, identity: config.podName }, 'propagation controller started');
+  return { stop: () => controller.stop() };
 }

@@ -43,6 +43,8 @@ describe('configuration', () => {
     [{ CERT_SECRET: 'no-slash', WEBHOOK_CONFIG: 'x' }, 'CERT_SECRET'],
     [{ CERT_SECRET: 'a/b' }, 'CERT_SECRET'],
     [{ LEASE_DURATION: '5s', LEASE_RENEW_DEADLINE: '10s' }, 'LEASE_RENEW_DEADLINE'],
+    [{ LEASE_RETRY_PERIOD: '12s' }, 'LEASE_RETRY_PERIOD'],
+    [{ PROPAGATION_EXCLUDE: 'name in (a,b' }, 'PROPAGATION_EXCLUDE'],
   ])('stops with one line naming the variable for %j', (env, name) => {
     let error: unknown;
     try {
