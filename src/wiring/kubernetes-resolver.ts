@@ -2,12 +2,49 @@ import type { Config } from '../config/config.js';
 import type { KubeConnection } from '../kube/detect.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { createAccessReviewAuthorizer } from '../resolver/auth/access-review-authorizer.js';
+import { createKubernetesSource } from '../resolver/kubernetes-source.js';
+import { startResolverService } from '../resolver/resolver-service.js';
 import type { RunningResolver } from './resolver.js';
+
+/** AUTH=auto means on in a cluster: there every caller has a service account token to send. */
+export function resolverAuthEnabled(config: Pick<Config, 'auth'>, kube: Pick<KubeConnection, 'inCluster'>): boolean {
+  return config.auth === 'on' || (config.auth === 'auto' && kube.inCluster);
+}
 
 /** The resolver fed by a Kubernetes list+watch, with TokenReview/SubjectAccessReview auth. */
 export async function startKubernetesResolver(
-  _config: Config,
-  _deps: { log: Logger; metrics: Metrics; kube: KubeConnection },
+  config: Config,
+  deps: { log: Logger; metrics: Metrics; kube: KubeConnection },
 ): Promise<RunningResolver> {
-  throw new Error('the Kubernetes resolver source is not wired yet');
+  const { log, metrics, kube } = deps;
+  const auth = resolverAuthEnabled(config, kube);
+  if (auth) {
+    log.info({ cacheTtlMs: config.authCacheTtlMs }, 'resolver API auth on: callers need a bearer token allowed to get secrets in the namespace they ask about (TokenReview + SubjectAccessReview)');
+  } else {
+    // The resolver service warns about the consequence; this says why.
+    log.info({ auth: config.auth, inCluster: kube.inCluster }, `resolver API auth off (${config.auth === 'off' ? 'AUTH=off' : 'AUTH=auto outside a cluster'})`);
+  }
+  const service = await startResolverService({
+    source: createKubernetesSource({
+      kubeConfig: kube.kubeConfig,
+      systemNamespace: config.systemNamespace,
+      resyncPeriodMs: config.resyncPeriodMs,
+      maxStalenessMs: config.resolverMaxStalenessMs,
+      log,
+      metrics,
+    }),
+    systemNamespace: config.systemNamespace,
+    log,
+    metrics,
+    ...(auth ? { authorize: createAccessReviewAuthorizer({ kubeConfig: kube.kubeConfig, cacheTtlMs: config.authCacheTtlMs, log }) } : {}),
+  });
+  log.info({ systemNamespace: config.systemNamespace, resyncPeriodMs: config.resyncPeriodMs, maxStalenessMs: config.resolverMaxStalenessMs }, 'resolver serving Secrets from the Kubernetes API');
+  return {
+    mode: 'kubernetes',
+    index: service.index,
+    routes: (app) => service.routes(app),
+    readiness: () => service.readiness(),
+    stop: () => service.stop(),
+  };
 }
