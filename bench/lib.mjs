@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { fileURLToPath } from 'node:url';
 
 /** Starts a bench server script in its own process and resolves with what it reports (its port). */
 export function startChild(script, env = {}) {
@@ -39,3 +40,43 @@ export function readCa(certDir) {
 }
 
 export const fmt = (n, digits = 1) => Number(n).toFixed(digits);
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/**
+ * Alternates runs against several targets (A, B, A, B, ...) and reports each target's median:
+ * on a shared 2-core machine, load from elsewhere drifts within seconds, and alternating spreads
+ * that drift over both sides instead of penalising whichever ran second.
+ */
+export async function alternate(targets, { rounds = 3, secondsPerRun = 5 } = {}) {
+  const runs = targets.map(() => []);
+  for (const target of targets) await target.run(2); // warm-up: JIT, TLS sessions
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, target] of targets.entries()) runs[i].push(await target.run(secondsPerRun));
+  }
+  return runs.map((list) => ({ rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), runs: list.length }));
+}
+
+/**
+ * A realistic UPDATE review (~3.5 KB compact): the recorded `kubectl patch` UPDATE, with the
+ * `kubectl.kubernetes.io/last-applied-configuration` annotation that client-side `kubectl apply`
+ * leaves on both objects (made up here, fake data: the recording has none).
+ */
+export function realisticUpdateReview() {
+  const file = fileURLToPath(new URL('../test/fixtures/admission-reviews/update-patch-stringdata-password.v1.json', import.meta.url));
+  const review = JSON.parse(readFileSync(file, 'utf8'));
+  const lastApplied = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { annotations: {}, labels: { 'serverless.kyma-project.io/remote-registry': 'config' }, name: 'serverless-registry-config', namespace: 'default' },
+    stringData: { password: 's3cr3t-pass', registryAddress: 'registry.example.com:5000/kyma', serverAddress: 'registry.example.com:5000', username: 'admin' },
+    type: 'kubernetes.io/dockerconfigjson',
+  });
+  for (const object of [review.request.object, review.request.oldObject]) {
+    object.metadata.annotations = { ...object.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': `${lastApplied}\n` };
+  }
+  return JSON.stringify(review);
+}

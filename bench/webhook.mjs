@@ -1,13 +1,13 @@
 // Admission throughput and latency: the production server versus a bare node:https baseline,
 // in the same run, same certificate, same request (a realistic UPDATE review, compact JSON).
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fmt, load, readCa, startChild, stopChild } from './lib.mjs';
+import { alternate, fmt, load, readCa, realisticUpdateReview, startChild, stopChild } from './lib.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const certDir = here('../certs');
-const durationSeconds = Number(process.env.BENCH_SECONDS ?? 10);
-const body = JSON.stringify(JSON.parse(readFileSync(here('../test/fixtures/admission-reviews/update-patch-stringdata-password.v1.json'), 'utf8')));
+const secondsPerRun = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const body = realisticUpdateReview();
 const path = '/defaulting/registry-config-secrets?timeout=10s';
 
 export async function benchWebhook() {
@@ -16,15 +16,11 @@ export async function benchWebhook() {
   const ca = readCa(certDir);
   const bare = await startChild(here('./bare-server.mjs'), { CERT_DIR: certDir });
   try {
-    const run = (port) => load({ url: `https://localhost:${port}${path}`, body, ca, durationSeconds });
-    // Warm up both (JIT, TLS session setup), then measure alternately.
-    await load({ url: `https://localhost:${bare.port}${path}`, body, ca, durationSeconds: 2 });
-    await load({ url: `https://localhost:${webhook.port}${path}`, body, ca, durationSeconds: 2 });
-    const baseline = await run(bare.port);
-    const ours = await run(webhook.port);
+    const target = (port) => ({ run: (durationSeconds) => load({ url: `https://localhost:${port}${path}`, body, ca, durationSeconds }) });
+    const [baseline, ours] = await alternate([target(bare.port), target(webhook.port)], { rounds, secondsPerRun });
     const rpsRatio = ours.rps / baseline.rps;
     const p99Ratio = ours.p99 / Math.max(baseline.p99, 0.001);
-    console.log(`\n## Admission webhook (UPDATE review, ${body.length} bytes, 50 keep-alive connections, ${durationSeconds} s each)`);
+    console.log(`\n## Admission webhook (UPDATE review, ${body.length} bytes, 50 keep-alive connections, median of ${rounds} alternating ${secondsPerRun} s runs)`);
     console.log('| server | req/s | p50 ms | p99 ms |');
     console.log('| --- | ---: | ---: | ---: |');
     console.log(`| bare node:https baseline | ${fmt(baseline.rps, 0)} | ${fmt(baseline.p50)} | ${fmt(baseline.p99)} |`);

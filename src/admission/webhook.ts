@@ -24,14 +24,34 @@ export type ReviewOutcome =
 
 /**
  * Runs one AdmissionReview body through a handler. A malformed review is a 400 (nothing to echo
- * the uid into); a handler that throws is a bug, answered as a well-formed denial with code 500
- * so the API server gets a clear message instead of a dropped connection.
+ * the uid into); a handler that throws (or rejects) is a bug, answered as a well-formed denial
+ * with code 500 so the API server gets a clear message instead of a dropped connection.
  */
-export async function reviewAdmission(body: unknown, handler: AdmissionHandler): Promise<ReviewOutcome> {
+export function reviewAdmission(body: unknown, handler: AdmissionHandler): ReviewOutcome | Promise<ReviewOutcome> {
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { ok: false, statusCode: 400, message: parsed.message };
   const { apiVersion, request } = parsed.review;
-  const decision = await decide(handler, request);
+  let decision: AdmissionDecision | Promise<AdmissionDecision>;
+  try {
+    decision = handler(request);
+  } catch {
+    decision = INTERNAL_ERROR;
+  }
+  // Synchronous handlers (ours) are answered synchronously: no promise on the hot path.
+  if (isPromise(decision)) return decision.then((d) => answer(apiVersion, request, d), () => answer(apiVersion, request, INTERNAL_ERROR));
+  return answer(apiVersion, request, decision);
+}
+
+const INTERNAL_ERROR: AdmissionDecision = {
+  allowed: false,
+  status: { code: 500, reason: 'InternalError', message: 'internal error in the admission webhook; see its logs' },
+};
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+function answer(apiVersion: AdmissionReviewResponse['apiVersion'], request: AdmissionRequest, decision: AdmissionDecision): ReviewOutcome {
   const response = admissionReviewResponse(apiVersion, request.uid, decision);
   return {
     ok: true,
@@ -50,17 +70,6 @@ export async function reviewAdmission(body: unknown, handler: AdmissionHandler):
       warnings: response.response.warnings?.length ?? 0,
     },
   };
-}
-
-async function decide(handler: AdmissionHandler, request: AdmissionRequest): Promise<AdmissionDecision> {
-  try {
-    return await handler(request);
-  } catch {
-    return {
-      allowed: false,
-      status: { code: 500, reason: 'InternalError', message: 'internal error in the admission webhook; see its logs' },
-    };
-  }
 }
 
 function requestName(request: AdmissionRequest): string | undefined {

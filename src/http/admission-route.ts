@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTimeoutParameter, reviewAdmission } from '../admission/index.js';
 import type { AdmissionHandler } from '../admission/index.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { AdmissionMetrics } from './admission-metrics.js';
 
 /** An UPDATE carries two objects; a Secret may hold up to 1 MiB. Fastify's 1 MiB default is too small. */
 export const ADMISSION_BODY_LIMIT = 7 * 1024 * 1024;
@@ -31,6 +32,7 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
   const { path, handler, metrics } = options;
   const margin = options.timeoutMarginMs ?? 1000;
   const webhook = path;
+  const recorder = metrics ? new AdmissionMetrics(metrics, webhook) : undefined;
 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -52,16 +54,16 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
 
     scope.post(path, { bodyLimit: ADMISSION_BODY_LIMIT }, async (request: FastifyRequest, reply: FastifyReply) => {
       const started = process.hrtime.bigint();
-      metrics?.webhookInFlight.inc({ webhook });
+      recorder?.started();
+      let latencySeconds = 0;
       try {
         const timeoutMs = parseTimeoutParameter((request.query as Record<string, unknown> | undefined)?.timeout) ?? DEFAULT_API_SERVER_TIMEOUT_MS;
         const budgetMs = Math.max(MIN_DEADLINE_MS, timeoutMs - margin);
         const outcome = await withDeadline(reviewAdmission(request.body, handler), budgetMs);
-        const latencySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-        metrics?.webhookLatency.observe({ webhook }, latencySeconds);
+        latencySeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
         if (outcome === undefined) {
-          metrics?.webhookRejected.inc({ webhook, reason: 'deadline' });
+          recorder?.rejected('deadline');
           request.log.error({ webhook, deadlineMs: budgetMs, latencyMs: round(latencySeconds * 1000) }, 'admission review exceeded its deadline');
           return reply.code(503).header('retry-after', '1').send({
             code: 'DEADLINE_EXCEEDED',
@@ -69,19 +71,12 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
           });
         }
         if (!outcome.ok) {
-          metrics?.webhookRejected.inc({ webhook, reason: 'bad_review' });
+          recorder?.rejected('bad_review');
           request.log.warn({ webhook, reason: outcome.message }, 'malformed admission review');
           return reply.code(400).send({ code: 'BAD_ADMISSION_REVIEW', message: outcome.message });
         }
         const s = outcome.summary;
-        metrics?.webhookRequests.inc({
-          webhook,
-          operation: s.operation.slice(0, 16),
-          code: String(s.code),
-          allowed: String(s.allowed),
-          mutated: String(s.patched),
-          dry_run: String(s.dryRun),
-        });
+        recorder?.answered(s);
         const latencyMs = round(latencySeconds * 1000);
         const line = {
           uid: s.uid,
@@ -98,15 +93,18 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
         };
         if (latencyMs > SLOW_REVIEW_MS) request.log.warn(line, 'slow admission review');
         else request.log.info(line, 'admission review');
-        return reply.code(200).send(outcome.response);
+        // Serialised here, once: Fastify sends a string with a content type as it is.
+        return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(outcome.response));
       } finally {
-        metrics?.webhookInFlight.dec({ webhook });
+        recorder?.finished(latencySeconds);
       }
     });
   });
 }
 
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+/** A synchronous outcome needs no deadline; an asynchronous one races a timer. */
+async function withDeadline<T>(work: T | Promise<T>, ms: number): Promise<T | undefined> {
+  if (!(work instanceof Promise)) return work;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);

@@ -48,9 +48,10 @@ export async function createWebhookServer(options: WebhookServerOptions): Promis
 
   let draining = false;
   // While draining, ask keep-alive clients to reconnect (they land on another replica).
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // (Callback style: an async hook would cost a promise on every request.)
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   if (options.maxEventLoopDelayMs && options.maxEventLoopDelayMs > 0) {

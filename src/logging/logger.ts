@@ -1,6 +1,7 @@
 import { type DestinationStream, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
 import type { Logger } from '../logger.js';
-import { redaction } from './redaction.js';
+import { redact } from './redaction.js';
 
 export interface LoggerSettings {
   level: string;
@@ -13,10 +14,14 @@ export interface LoggerSettings {
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    redact: { paths: [...redaction.paths], censor: redaction.censor },
     timestamp: pino.stdTimeFunctions.isoTime,
     base: { service: 'registry-config-webhook' },
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      // Redaction, configured in one place (./redaction.ts), on every line and every child's bindings.
+      log: (object) => redact(object),
+      bindings: (bindings) => redact(bindings),
+    },
   };
 }
 
@@ -24,8 +29,10 @@ export function createLogger(settings: LoggerSettings): Logger {
   const options = loggerOptions(settings.level);
   if (settings.destination) return pino(options, settings.destination) as unknown as Logger;
   if (settings.format === 'pretty') {
-    // pino-pretty in-process (no worker thread): fine for a human at a terminal.
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:standard' } } }) as unknown as Logger;
+    // pino-pretty as an in-process stream (no worker thread): for a human at a terminal.
+    return pino(options, pretty({ colorize: true, translateTime: 'SYS:standard', sync: true })) as unknown as Logger;
   }
-  return pino(options) as unknown as Logger;
+  // Buffered stdout: one write per 4 KiB instead of one per line (a syscall per review showed up in
+  // the profile). pino flushes the buffer when the process exits.
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 })) as unknown as Logger;
 }
