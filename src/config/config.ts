@@ -139,43 +139,18 @@ export function parseConfig(
       throw new OptionError(spec.env, `invalid ${spec.env} (${spec.flag}) "${shown}": ${(err as Error).message}`);
     }
   };
-  const d = (key: keyof Config) => OPTIONS[key].defaultText;
-  const config: Config = {
-    port: value('port', d('port')),
-    host: value('host', d('host')),
-    certDir: value('certDir', d('certDir')),
-    probePort: value('probePort', d('probePort')),
-    logLevel: value('logLevel', d('logLevel')),
-    logFormat: value('logFormat', d('logFormat')),
-    certSecret: value('certSecret', undefined),
-    webhookConfig: value('webhookConfig', undefined),
-    serviceName: value('serviceName', d('serviceName')),
-    podNamespace: value('podNamespace', machine.serviceAccountNamespace ?? 'default'),
-    podName: value('podName', machine.hostname),
-    certPollIntervalMs: value('certPollIntervalMs', d('certPollIntervalMs')),
-    caValidityMs: value('caValidityMs', d('caValidityMs')),
-    certValidityMs: value('certValidityMs', d('certValidityMs')),
-    certCheckIntervalMs: value('certCheckIntervalMs', d('certCheckIntervalMs')),
-    systemNamespace: value('systemNamespace', d('systemNamespace')),
-    resolverSource: value('resolverSource', d('resolverSource')),
-    secretsDir: value('secretsDir', undefined),
-    resyncPeriodMs: value('resyncPeriodMs', d('resyncPeriodMs')),
-    resolverMaxStalenessMs: value('resolverMaxStalenessMs', d('resolverMaxStalenessMs')),
-    auth: value('auth', d('auth')),
-    authCacheTtlMs: value('authCacheTtlMs', d('authCacheTtlMs')),
-    propagation: value('propagation', d('propagation')),
-    propagationExclude: value('propagationExclude', d('propagationExclude')),
-    leaseName: value('leaseName', d('leaseName')),
-    leaseNamespace: value('leaseNamespace', undefined),
-    leaseDurationMs: value('leaseDurationMs', d('leaseDurationMs')),
-    leaseRenewDeadlineMs: value('leaseRenewDeadlineMs', d('leaseRenewDeadlineMs')),
-    leaseRetryPeriodMs: value('leaseRetryPeriodMs', d('leaseRetryPeriodMs')),
-    shutdownDelayMs: value('shutdownDelayMs', d('shutdownDelayMs')),
-    shutdownTimeoutMs: value('shutdownTimeoutMs', d('shutdownTimeoutMs')),
-    reviewTimeoutMarginMs: value('reviewTimeoutMarginMs', d('reviewTimeoutMarginMs')),
-    maxEventLoopDelayMs: value('maxEventLoopDelayMs', d('maxEventLoopDelayMs')),
-    metrics: value('metrics', d('metrics')),
+  // Defaults that depend on the machine; every other default is the table's own.
+  const machineDefaults: Partial<Record<keyof Config, string | undefined>> = {
+    podNamespace: machine.serviceAccountNamespace ?? 'default',
+    podName: machine.hostname,
+    leaseNamespace: undefined,
   };
+  const entries = (Object.keys(OPTIONS) as (keyof Config)[]).map((key) => [
+    key,
+    value(key, key in machineDefaults ? machineDefaults[key] : OPTIONS[key].defaultText),
+  ]);
+  // Each entry was parsed by its own spec in the typed OPTIONS table, so the object is a Config.
+  const config = Object.fromEntries(entries) as Config;
   if ((config.certSecret === undefined) !== (config.webhookConfig === undefined)) {
     throw new OptionError('CERT_SECRET', 'CERT_SECRET and WEBHOOK_CONFIG must be set together (self-managed certificates)');
   }
