@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CA_CERT_FILE, CERT_FILE, KEY_FILE } from './cert-files.js';
 import { type CertificateFacts, inspectCertificate, inspectKeyPair } from './inspect.js';
+import { ServedCertificate } from './served-certificate.js';
 import type { CertificateProvider, KeyPair } from './types.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
@@ -38,12 +39,6 @@ interface DiskContent {
   readError: string | undefined;
 }
 
-interface Served {
-  pair: KeyPair;
-  hash: string;
-  facts: CertificateFacts;
-}
-
 /**
  * Serves the key pair in a directory and hot-reloads it. Changed bytes (content hash) are
  * validated before use: a bad pair on disk is refused, the previous one stays served, and the
@@ -57,9 +52,8 @@ export class FileCertificateProvider implements CertificateProvider {
   private readonly log: Logger;
   private readonly metrics: FileCertificateProviderOptions['metrics'];
   private readonly now: () => Date;
-  private readonly listeners = new Set<(pair: KeyPair) => void>();
+  private readonly serving: ServedCertificate;
 
-  private served: Served | undefined;
   /** Bad content on disk, already reported. */
   private refused: { hash: string; error: string } | undefined;
   /** Bad content seen once, waiting to be confirmed after settleMs. */
@@ -81,10 +75,11 @@ export class FileCertificateProvider implements CertificateProvider {
     this.log = options.log;
     this.metrics = options.metrics;
     this.now = options.now ?? (() => new Date());
+    this.serving = new ServedCertificate({ log: this.log, logContext: { dir: this.dir }, metrics: this.metrics });
   }
 
   async start(): Promise<KeyPair> {
-    if (this.served) return this.served.pair;
+    if (this.serving.served) return this.serving.served.pair;
     const content = await readDisk(this.dir);
     const verdict = this.evaluate(content);
     if (!verdict.ok) throw new Error(`no usable serving certificate in ${this.dir}: ${verdict.error}`);
@@ -99,25 +94,21 @@ export class FileCertificateProvider implements CertificateProvider {
   }
 
   current(): KeyPair {
-    if (!this.served) throw new Error('certificate provider not started');
-    return this.served.pair;
+    return this.serving.current();
   }
 
   subscribe(listener: (pair: KeyPair) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.serving.subscribe(listener);
   }
 
   readiness(): CheckResult {
-    if (!this.served) return { ok: false, reason: 'no serving certificate loaded yet' };
-    const { facts } = this.served;
-    const now = this.now();
-    if (now > facts.notAfter) return { ok: false, reason: `the served certificate expired at ${facts.notAfter.toISOString()}` };
-    if (now < facts.notBefore) return { ok: false, reason: `the served certificate is not valid before ${facts.notBefore.toISOString()}` };
-    if (this.refused) {
+    const invalid = this.serving.validity(this.now());
+    if (invalid) return invalid;
+    const served = this.serving.served;
+    if (this.refused && served) {
       return {
         ok: false,
-        reason: `the certificate in ${this.dir} was refused (${this.refused.error}); still serving the previous one, which expires at ${facts.notAfter.toISOString()}`,
+        reason: `the certificate in ${this.dir} was refused (${this.refused.error}); still serving the previous one, which expires at ${served.facts.notAfter.toISOString()}`,
       };
     }
     return { ok: true };
@@ -182,9 +173,10 @@ export class FileCertificateProvider implements CertificateProvider {
 
   private async check(): Promise<void> {
     const content = await readDisk(this.dir);
-    if (this.stopped || !this.served) return;
+    const served = this.serving.served;
+    if (this.stopped || !served) return;
     const hash = contentHash(content);
-    if (hash === this.served.hash) {
+    if (hash === served.hash) {
       // Unchanged, or back to what is served after a refused change.
       this.unsettled = undefined;
       if (this.refused) {
@@ -218,7 +210,7 @@ export class FileCertificateProvider implements CertificateProvider {
     this.refused = { hash, error: verdict.error };
     this.metrics?.certificateReloads.inc({ result: 'failure' });
     this.log.error(
-      { dir: this.dir, reason: verdict.error, servedFingerprint: this.served.facts.fingerprint, servedNotAfter: this.served.facts.notAfter.toISOString() },
+      { dir: this.dir, reason: verdict.error, servedFingerprint: served.facts.fingerprint, servedNotAfter: served.facts.notAfter.toISOString() },
       `refusing the new certificate in ${this.dir}: ${verdict.error}; still serving the previous one`,
     );
   }
@@ -252,13 +244,11 @@ export class FileCertificateProvider implements CertificateProvider {
     hash: string,
     initial: boolean,
   ): void {
-    const previous = this.served;
-    this.served = { pair: verdict.pair, hash, facts: verdict.facts };
+    const previous = this.serving.served;
     const { facts } = verdict;
     if (this.metrics) {
       // Only reloads are counted; the first load either works or stops the server.
       if (!initial) this.metrics.certificateReloads.inc({ result: 'success' });
-      this.metrics.certificateExpiry.set({ certificate: 'serving' }, facts.notAfter.getTime() / 1000);
       if (verdict.caNotAfter) this.metrics.certificateExpiry.set({ certificate: 'ca' }, verdict.caNotAfter.getTime() / 1000);
       else this.metrics.certificateExpiry.remove({ certificate: 'ca' });
     }
@@ -274,14 +264,8 @@ export class FileCertificateProvider implements CertificateProvider {
       },
       initial ? `serving the certificate in ${this.dir}` : `serving the new certificate in ${this.dir}`,
     );
-    if (initial) return;
-    for (const listener of this.listeners) {
-      try {
-        listener(verdict.pair);
-      } catch (err) {
-        this.log.error({ dir: this.dir, err }, 'a certificate subscriber failed to take the new certificate');
-      }
-    }
+    // Last, so subscriber failures are logged after the swap is announced.
+    this.serving.serve(verdict.pair, hash, facts);
   }
 }
 

@@ -16,7 +16,8 @@ import type { SecretObject } from '../../kube/objects.js';
 import type { Reflector } from '../../kube/reflector.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import { type CertificateFacts, inspectCertificate, inspectKeyPair } from '../inspect.js';
+import { inspectCertificate, inspectKeyPair } from '../inspect.js';
+import { ServedCertificate } from '../served-certificate.js';
 import type { CertificateProvider, KeyPair } from '../types.js';
 import { applyRotationPlan } from './apply-rotation.js';
 import { caBundleOf } from './ca-bundle.js';
@@ -57,12 +58,6 @@ export interface SecretCertificateProviderOptions {
   userAgent?: string;
 }
 
-interface Served {
-  pair: KeyPair;
-  hash: string;
-  facts: CertificateFacts;
-}
-
 const MAX_WRITE_ATTEMPTS = 5;
 const MIN_CHECK_DELAY_MS = 1000;
 
@@ -72,10 +67,9 @@ export class SecretCertificateProvider implements CertificateProvider {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly backoff: Backoff;
-  private readonly listeners = new Set<(pair: KeyPair) => void>();
   private readonly ref: string;
+  private readonly serving: ServedCertificate;
 
-  private served: Served | undefined;
   /** Hash of the last Secret pair refused (logged and counted once), and why. */
   private refused: { hash: string; error: string } | undefined;
   /** The Secret's pair as last seen (read, written or watched): readiness compares it with what is served. */
@@ -95,6 +89,7 @@ export class SecretCertificateProvider implements CertificateProvider {
     this.ref = `${options.secret.namespace}/${options.secret.name}`;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
+    this.serving = new ServedCertificate({ log: options.log, logContext: { secret: this.ref }, metrics: options.metrics });
     const backoff = options.backoff ?? { initialMs: 1000, maxMs: options.checkIntervalMs };
     this.backoff = new Backoff(backoff.initialMs, Math.max(backoff.initialMs, backoff.maxMs));
     this.client = new CertificateSecretClient({
@@ -121,7 +116,7 @@ export class SecretCertificateProvider implements CertificateProvider {
    * retried up to startTimeoutMs; anything else (RBAC, say) rejects at once, naming the Secret.
    */
   async start(): Promise<KeyPair> {
-    if (this.served && this.started) return this.served.pair;
+    if (this.serving.served && this.started) return this.serving.served.pair;
     this.stopped = false;
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 60_000);
     const backoff = new Backoff(Math.min(500, this.options.backoff?.initialMs ?? 500), 5000);
@@ -131,7 +126,7 @@ export class SecretCertificateProvider implements CertificateProvider {
         await this.check();
         break;
       } catch (err) {
-        if (err instanceof PublishError && this.served) {
+        if (err instanceof PublishError && this.serving.served) {
           publishFailure = err;
           break;
         }
@@ -143,32 +138,29 @@ export class SecretCertificateProvider implements CertificateProvider {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    if (!this.served) throw new Error(`no serving certificate from Secret ${this.ref}: ${this.refused?.error ?? 'the Secret holds no usable pair'}`);
+    const served = this.serving.served;
+    if (!served) throw new Error(`no serving certificate from Secret ${this.ref}: ${this.refused?.error ?? 'the Secret holds no usable pair'}`);
     this.started = true;
     if (publishFailure) this.scheduleRetry(publishFailure);
     void this.reflector.start();
-    return this.served.pair;
+    return served.pair;
   }
 
   current(): KeyPair {
-    if (!this.served) throw new Error('certificate provider not started');
-    return this.served.pair;
+    return this.serving.current();
   }
 
   subscribe(listener: (pair: KeyPair) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.serving.subscribe(listener);
   }
 
   readiness(): CheckResult {
-    if (!this.served) return { ok: false, reason: 'no serving certificate loaded yet' };
-    const { facts } = this.served;
-    const now = this.now();
-    if (now > facts.notAfter) return { ok: false, reason: `the served certificate expired at ${facts.notAfter.toISOString()}` };
-    if (now < facts.notBefore) return { ok: false, reason: `the served certificate is not valid before ${facts.notBefore.toISOString()}` };
-    if (this.secretPairHash !== undefined && this.secretPairHash !== this.served.hash) {
+    const invalid = this.serving.validity(this.now());
+    if (invalid) return invalid;
+    const served = this.serving.served;
+    if (served && this.secretPairHash !== undefined && this.secretPairHash !== served.hash) {
       const why = this.refused?.hash === this.secretPairHash ? ` (${this.refused.error})` : '';
-      return { ok: false, reason: `the pair in Secret ${this.ref} is not the served one${why}; serving the previous one, which expires at ${facts.notAfter.toISOString()}` };
+      return { ok: false, reason: `the pair in Secret ${this.ref} is not the served one${why}; serving the previous one, which expires at ${served.facts.notAfter.toISOString()}` };
     }
     return { ok: true };
   }
@@ -320,7 +312,8 @@ export class SecretCertificateProvider implements CertificateProvider {
     }
     const hash = pairHash(contents.tlsCert, contents.tlsKey);
     this.secretPairHash = hash;
-    if (this.served?.hash === hash) {
+    const previous = this.serving.served;
+    if (previous?.hash === hash) {
       this.setCaExpiry(contents.caCert);
       return;
     }
@@ -328,31 +321,22 @@ export class SecretCertificateProvider implements CertificateProvider {
     if (!inspection.ok) {
       if (this.refused?.hash !== hash) {
         this.refused = { hash, error: inspection.error };
-        if (this.served) this.options.metrics?.certificateReloads.inc({ result: 'failure' });
-        this.log.error({ secret: this.ref, reason: inspection.error }, `refusing the pair in Secret ${this.ref}: ${inspection.error}${this.served ? '; still serving the previous one' : ''}`);
+        if (previous) this.options.metrics?.certificateReloads.inc({ result: 'failure' });
+        this.log.error({ secret: this.ref, reason: inspection.error }, `refusing the pair in Secret ${this.ref}: ${inspection.error}${previous ? '; still serving the previous one' : ''}`);
       }
       return;
     }
     const { ok: _ok, ...facts } = inspection;
     const pair: KeyPair = { cert: contents.tlsCert, key: contents.tlsKey, ...(contents.caCert !== undefined ? { ca: contents.caCert } : {}) };
-    const previous = this.served;
-    this.served = { pair, hash, facts };
     this.refused = undefined;
-    this.options.metrics?.certificateExpiry.set({ certificate: 'serving' }, facts.notAfter.getTime() / 1000);
     this.setCaExpiry(contents.caCert);
     this.log.info(
       { secret: this.ref, fingerprint: facts.fingerprint, notAfter: facts.notAfter.toISOString(), ...(previous ? { previousFingerprint: previous.facts.fingerprint } : {}) },
       previous ? `serving the new certificate from Secret ${this.ref}` : `serving the certificate from Secret ${this.ref}`,
     );
-    if (!previous) return;
-    this.options.metrics?.certificateReloads.inc({ result: 'success' });
-    for (const listener of this.listeners) {
-      try {
-        listener(pair);
-      } catch (err) {
-        this.log.error({ secret: this.ref, err }, 'a certificate subscriber failed to take the new certificate');
-      }
-    }
+    if (previous) this.options.metrics?.certificateReloads.inc({ result: 'success' });
+    // Last, so subscriber failures are logged after the swap is announced.
+    this.serving.serve(pair, hash, facts);
   }
 
   private setCaExpiry(caCert: string | undefined): void {
