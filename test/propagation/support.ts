@@ -85,19 +85,4 @@ export function secretIn(
   return s;
 }
 
-/** Polls `check` until it stops throwing (or returns true) or `timeoutMs` passes. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const result = await check();
-      if (result !== false) return result;
-      lastError = new Error('condition still false');
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw lastError;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { eventually } from '../support/eventually.js';
