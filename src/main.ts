@@ -32,6 +32,14 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  // A bug that escapes every handler: say what (message only; never the error object, which may
+  // carry a request) and exit, so the kubelet restarts a clean process.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err: unknown) => {
+      log.fatal({ event, error: err instanceof Error ? err.message : String(err) }, 'unexpected error; exiting');
+      process.exit(1);
+    });
+  }
   let server;
   try {
     server = await startServer(config, log);
