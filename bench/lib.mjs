@@ -57,7 +57,13 @@ export async function alternate(targets, { rounds = 3, secondsPerRun = 5 } = {})
   for (let round = 0; round < rounds; round++) {
     for (const [i, target] of targets.entries()) runs[i].push(await target.run(secondsPerRun));
   }
-  return runs.map((list) => ({ rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), runs: list.length }));
+  return runs.map((list) => ({
+    rps: median(list.map((r) => r.rps)),
+    p50: median(list.map((r) => r.p50)),
+    p99: median(list.map((r) => r.p99)),
+    cpuUsPerRequest: median(list.map((r) => r.cpuUsPerRequest ?? NaN)),
+    runs: list.length,
+  }));
 }
 
 /**
@@ -79,4 +85,29 @@ export function realisticUpdateReview() {
     object.metadata.annotations = { ...object.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': `${lastApplied}\n` };
   }
   return JSON.stringify(review);
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux). Server CPU per
+ * request does not depend on how much CPU the load generator on the same machine takes.
+ */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+/** A load target that also reports the server's CPU microseconds per request. */
+export function loadTarget({ url, body, ca, pid }) {
+  return {
+    async run(durationSeconds) {
+      const before = cpuMs(pid);
+      const result = await load({ url, body, ca, durationSeconds });
+      const after = cpuMs(pid);
+      return { ...result, cpuUsPerRequest: before === undefined || after === undefined ? NaN : ((after - before) * 1000) / result.total };
+    },
+  };
 }
