@@ -111,3 +111,13 @@ export function loadTarget({ url, body, ca, pid }) {
     },
   };
 }
+
+/** What the admission benchmarks share: where the servers are, what they are sent, how long. */
+export const admissionBench = {
+  serverScript: fileURLToPath(new URL('./webhook-server.mjs', import.meta.url)),
+  bareScript: fileURLToPath(new URL('./bare-server.mjs', import.meta.url)),
+  certDir: fileURLToPath(new URL('../certs', import.meta.url)),
+  path: '/defaulting/registry-config-secrets?timeout=10s',
+  secondsPerRun: Number(process.env.BENCH_SECONDS ?? 5),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+};

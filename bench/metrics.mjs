@@ -1,17 +1,13 @@
 // The cost of metrics: the production server with METRICS=on versus METRICS=off, same run, same load.
 import { fileURLToPath } from 'node:url';
-import { alternate, fmt, loadTarget, readCa, realisticUpdateReview, startChild, stopChild } from './lib.mjs';
+import { admissionBench, alternate, fmt, loadTarget, readCa, realisticUpdateReview, startChild, stopChild } from './lib.mjs';
 
-const here = (f) => fileURLToPath(new URL(f, import.meta.url));
-const certDir = here('../certs');
-const secondsPerRun = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const { serverScript, certDir, path, secondsPerRun, rounds } = admissionBench;
 const body = realisticUpdateReview();
-const path = '/defaulting/registry-config-secrets?timeout=10s';
 
 export async function benchMetrics() {
-  const on = await startChild(here('./webhook-server.mjs'), { CERT_DIR: certDir, METRICS: 'on' });
-  const off = await startChild(here('./webhook-server.mjs'), { CERT_DIR: certDir, METRICS: 'off' });
+  const on = await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'on' });
+  const off = await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'off' });
   const ca = readCa(certDir);
   try {
     const target = (server) => loadTarget({ url: `https://localhost:${server.port}${path}`, body, ca, pid: server.child.pid });

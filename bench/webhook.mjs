@@ -1,20 +1,16 @@
 // Admission throughput and latency: the production server versus a bare node:https baseline,
 // in the same run, same certificate, same request (a realistic UPDATE review, compact JSON).
 import { fileURLToPath } from 'node:url';
-import { alternate, fmt, loadTarget, readCa, realisticUpdateReview, startChild, stopChild } from './lib.mjs';
+import { admissionBench, alternate, fmt, loadTarget, readCa, realisticUpdateReview, startChild, stopChild } from './lib.mjs';
 
-const here = (f) => fileURLToPath(new URL(f, import.meta.url));
-const certDir = here('../certs');
-const secondsPerRun = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const { serverScript, bareScript, certDir, path, secondsPerRun, rounds } = admissionBench;
 const body = realisticUpdateReview();
-const path = '/defaulting/registry-config-secrets?timeout=10s';
 
 export async function benchWebhook() {
   // The production server first: it generates dev certificates in certs/ when there are none.
-  const webhook = await startChild(here('./webhook-server.mjs'), { CERT_DIR: certDir, METRICS: 'on' });
+  const webhook = await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'on' });
   const ca = readCa(certDir);
-  const bare = await startChild(here('./bare-server.mjs'), { CERT_DIR: certDir });
+  const bare = await startChild(bareScript, { CERT_DIR: certDir });
   try {
     const target = (server) => loadTarget({ url: `https://localhost:${server.port}${path}`, body, ca, pid: server.child.pid });
     const [baseline, ours] = await alternate([target(bare), target(webhook)], { rounds, secondsPerRun });
