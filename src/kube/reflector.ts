@@ -81,6 +81,10 @@ export class Reflector<T extends KubeObject> {
   /** Resolves after the first full list was delivered to the sink. Errors before that are retried. */
   start(): Promise<void> {
     this.stopped = false;
+    // A restart after stop() begins from scratch: a fresh list, and start() waits for it again.
+    this.synced = false;
+    this.resourceVersion = '';
+    this.backoff.reset();
     const first = new Promise<void>((resolve, reject) => {
       this.firstSync = { resolve, reject };
     });
@@ -145,6 +149,8 @@ export class Reflector<T extends KubeObject> {
     this.resourceVersion = resourceVersion;
     this.options.sink.replaceAll(items);
     this.touch();
+    // A list went through: the API server is back, so the next failure starts the backoff anew.
+    this.backoff.reset();
     if (!this.synced) {
       this.synced = true;
       this.firstSync?.resolve();

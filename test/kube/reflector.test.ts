@@ -135,4 +135,16 @@ describe('Reflector (list + watch) against the fake API server', () => {
     expect(restarts).toContain('resync');
     expect(view.state.has('default/a')).toBe(true);
   });
+
+  it('starts again after stop(), with a fresh list, and start() resolves again', async () => {
+    fake.seed([secret('default', 'a')]);
+    const view = mirror();
+    await start(view);
+    await reflector?.stop();
+    fake.put(secret('team-a', 'while-stopped'));
+    const lists = fake.count({ verb: 'list', resource: 'secrets' });
+    await reflector?.start();
+    expect(fake.count({ verb: 'list', resource: 'secrets' })).toBeGreaterThan(lists);
+    expect(view.state.has('team-a/while-stopped')).toBe(true);
+  });
 });
