@@ -42,6 +42,8 @@ export interface Config {
   resolverMaxStalenessMs: number;
   auth: 'auto' | 'on' | 'off';
   authCacheTtlMs: number;
+  /** Audiences a caller's token must be valid for (TokenReview spec.audiences); unset: the API server's own. */
+  authAudiences: string[] | undefined;
 
   propagation: 'auto' | 'on' | 'off';
   propagationExclude: string;
@@ -68,6 +70,12 @@ function labelSelector(text: string): string {
     throw new Error(err instanceof LabelSelectorError ? err.reason : (err as Error).message);
   }
   return text.trim();
+}
+
+function audienceList(text: string): string[] {
+  const audiences = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (audiences.length === 0) throw new Error('must name at least one audience');
+  return audiences;
 }
 
 const optional = <T>(parse: (text: string) => T) => parse as (text: string) => T | undefined;
@@ -97,6 +105,7 @@ export const OPTIONS: Specs = {
   resyncPeriodMs: { env: 'RESYNC_PERIOD', flag: '--resync-period', defaultText: '5m', help: 'full re-list of the resolver and full reconcile of propagation', parse: duration(1000) },
   resolverMaxStalenessMs: { env: 'RESOLVER_MAX_STALENESS', flag: '--resolver-max-staleness', defaultText: '15m', help: '/readyz fails when no watch event or re-list happened for this long', parse: duration(1000) },
   auth: { env: 'AUTH', flag: '--auth', defaultText: 'auto', help: 'auto|on|off: resolver API needs a bearer token (TokenReview + SubjectAccessReview); auto = on in a cluster', parse: oneOf(['auto', 'on', 'off'] as const) },
+  authAudiences: { env: 'AUTH_AUDIENCES', flag: '--auth-audiences', defaultText: undefined, help: "comma-separated token audiences callers must present (e.g. registry-config-webhook); unset: the API server's", parse: optional(audienceList) },
   authCacheTtlMs: { env: 'AUTH_CACHE_TTL', flag: '--auth-cache-ttl', defaultText: '10s', help: 'how long TokenReview/SubjectAccessReview decisions are cached', parse: duration(0) },
 
   propagation: { env: 'PROPAGATION', flag: '--propagation', defaultText: 'auto', help: 'auto|on|off: copy the cluster-wide Secret to every namespace (auto = on with the kubernetes source)', parse: oneOf(['auto', 'on', 'off'] as const) },

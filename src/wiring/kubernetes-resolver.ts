@@ -37,7 +37,7 @@ export async function startKubernetesResolver(
     systemNamespace: config.systemNamespace,
     log,
     metrics,
-    ...(auth ? { authorize: createAccessReviewAuthorizer({ kubeConfig: kube.kubeConfig, cacheTtlMs: config.authCacheTtlMs, log }) } : {}),
+    ...(auth ? { authorize: createAccessReviewAuthorizer({ kubeConfig: kube.kubeConfig, cacheTtlMs: config.authCacheTtlMs, log, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) }) } : {}),
   });
   log.info({ systemNamespace: config.systemNamespace, resyncPeriodMs: config.resyncPeriodMs, maxStalenessMs: config.resolverMaxStalenessMs }, 'resolver serving Secrets from the Kubernetes API');
   return {

@@ -31,6 +31,8 @@ describe('configuration', () => {
     expect(parseConfig([], { PORT: '9443' }, machine).port).toBe(9443);
     expect(parseConfig(['--port', '10443'], { PORT: '9443' }, machine).port).toBe(10443);
     expect(parseConfig(['--log-level=debug'], {}, machine).logLevel).toBe('debug');
+    expect(parseConfig([], { AUTH_AUDIENCES: 'registry-config-webhook, other' }, machine).authAudiences).toEqual(['registry-config-webhook', 'other']);
+    expect(parseConfig([], {}, machine).authAudiences).toBeUndefined();
     expect(parseConfig([], { CERT_SECRET: 'kyma-system/webhook-certs', WEBHOOK_CONFIG: 'registry-config' }, machine).certSecret).toEqual({ namespace: 'kyma-system', name: 'webhook-certs' });
   });
 
@@ -45,6 +47,7 @@ describe('configuration', () => {
     [{ LEASE_DURATION: '5s', LEASE_RENEW_DEADLINE: '10s' }, 'LEASE_RENEW_DEADLINE'],
     [{ LEASE_RETRY_PERIOD: '12s' }, 'LEASE_RETRY_PERIOD'],
     [{ PROPAGATION_EXCLUDE: 'name in (a,b' }, 'PROPAGATION_EXCLUDE'],
+    [{ AUTH_AUDIENCES: ' , ' }, 'AUTH_AUDIENCES'],
   ])('stops with one line naming the variable for %j', (env, name) => {
     let error: unknown;
     try {
