@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { reviewAdmission } from '../admission/webhook.js';
 import type { AdmissionReviewResponse, JsonPatchOperation } from '../admission/types.js';
+import { foldStringData } from '../kube/secret-data.js';
+import { isRecord } from '../registry/guards.js';
 import { mutateRegistrySecret } from '../registry/index.js';
 
 export const EXIT_ALLOWED = 0;
@@ -23,7 +25,6 @@ export interface ReviewCommandResult {
 
 class BadInput extends Error {}
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * `registry-config-webhook review FILE|-`: the webhook's own decision, offline. Input is an
@@ -97,9 +98,7 @@ function toReview(document: unknown): Record<string, unknown> {
   metadata.namespace = namespace;
   // The API server folds stringData into data before admission: do the same.
   if (isRecord(secret.stringData)) {
-    const data = isRecord(secret.data) ? secret.data : {};
-    for (const [key, value] of Object.entries(secret.stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
-    secret.data = data;
+    secret.data = foldStringData(isRecord(secret.data) ? secret.data : undefined, secret.stringData);
     delete secret.stringData;
   }
   secret.apiVersion ??= 'v1';

@@ -5,6 +5,8 @@
  */
 import { parseAllDocuments } from 'yaml';
 import type { SecretObject } from '../kube/objects.js';
+import { foldStringData } from '../kube/secret-data.js';
+import { isRecord } from '../registry/guards.js';
 
 export type ManifestResult = { ok: true; secrets: SecretObject[] } | { ok: false; reason: string };
 
@@ -79,17 +81,14 @@ function normalizeSecret(document: Record<string, unknown>): SecretObject | stri
   if (typeof data === 'string') return `Secret ${namespace}/${name}: ${data}`;
   const stringData = stringMap(document.stringData, 'stringData');
   if (typeof stringData === 'string') return `Secret ${namespace}/${name}: ${stringData}`;
-  const folded: Record<string, string> = Object.create(null) as Record<string, string>;
-  Object.assign(folded, data);
-  // Like the API server: stringData wins over data for the same key.
-  for (const [key, value] of Object.entries(stringData ?? {})) folded[key] = Buffer.from(value, 'utf8').toString('base64');
+  const folded = foldStringData(data, stringData ?? {});
   const type = document.type;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name, namespace, ...(labels ? { labels: { ...labels } } : {}) },
     ...(typeof type === 'string' ? { type } : {}),
-    data: { ...folded },
+    data: folded,
   };
 }
 
@@ -104,8 +103,4 @@ function stringMap(value: unknown, field: string): Record<string, string> | unde
     result[key] = item;
   }
   return result;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
