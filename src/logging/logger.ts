@@ -2,6 +2,7 @@ import { type DestinationStream, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from '../logger.js';
 import { redact } from './redaction.js';
+import { isoTimestamp } from './timestamp.js';
 
 export interface LoggerSettings {
   level: string;
@@ -14,7 +15,7 @@ export interface LoggerSettings {
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimestamp,
     base: { service: 'registry-config-webhook' },
     formatters: {
       level: (label) => ({ level: label }),
