@@ -3,7 +3,7 @@
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutateRegistrySecret } from '../dist/registry/index.js';
+import { answerReview } from './bare-decision.mjs';
 
 const certDir = process.env.CERT_DIR;
 const server = createServer({ cert: readFileSync(join(certDir, 'tls.crt')), key: readFileSync(join(certDir, 'tls.key')), keepAliveTimeout: 120_000 }, (req, res) => {
@@ -17,15 +17,7 @@ const server = createServer({ cert: readFileSync(join(certDir, 'tls.crt')), key:
       res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"bad json"}');
       return;
     }
-    const decision = mutateRegistrySecret(review.request);
-    const response = { uid: review.request.uid, allowed: decision.allowed };
-    if (decision.status) response.status = decision.status;
-    if (decision.patch?.length) {
-      response.patchType = 'JSONPatch';
-      response.patch = Buffer.from(JSON.stringify(decision.patch)).toString('base64');
-    }
-    if (decision.warnings?.length) response.warnings = decision.warnings;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: review.apiVersion, kind: 'AdmissionReview', response }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(answerReview(review));
   });
 });
 server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));

@@ -116,6 +116,7 @@ export function loadTarget({ url, body, ca, pid }) {
 export const admissionBench = {
   serverScript: fileURLToPath(new URL('./webhook-server.mjs', import.meta.url)),
   bareScript: fileURLToPath(new URL('./bare-server.mjs', import.meta.url)),
+  floorScript: fileURLToPath(new URL('./fastify-floor-server.mjs', import.meta.url)),
   certDir: fileURLToPath(new URL('../certs', import.meta.url)),
   path: '/defaulting/registry-config-secrets?timeout=10s',
   secondsPerRun: Number(process.env.BENCH_SECONDS ?? 5),

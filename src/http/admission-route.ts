@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTimeoutParameter, reviewAdmission } from '../admission/index.js';
 import type { AdmissionHandler, ReviewOutcome } from '../admission/index.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -55,7 +55,14 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
     // Not async: our handler decides synchronously, and answering in the same tick spares every
     // review a promise, a microtask and a timer (measured with `npm run bench`). Only an
     // asynchronous handler races the API server's deadline.
-    scope.post(path, { bodyLimit: ADMISSION_BODY_LIMIT }, (request: FastifyRequest, reply: FastifyReply) => {
+    const routeOptions = {
+      bodyLimit: ADMISSION_BODY_LIMIT,
+      // No per-request child logger: a review's line carries the AdmissionReview uid, which is
+      // what ties it to the API server's audit log, and a pino child per review (for Fastify's
+      // req-N id) cost about 3 µs of CPU per review under load.
+      childLoggerFactory: (logger: FastifyBaseLogger) => logger,
+    };
+    scope.post(path, routeOptions, (request: FastifyRequest, reply: FastifyReply) => {
       const started = performance.now();
       recorder?.started();
       let work: ReturnType<typeof reviewAdmission>;
