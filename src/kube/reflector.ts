@@ -1,6 +1,7 @@
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
 import { Backoff } from './backoff.js';
+import { kubeConfigWithUserAgent } from './request-options.js';
 
 /** The least a listed/watched object must have. */
 export interface KubeObject {
@@ -25,6 +26,8 @@ export interface ReflectorOptions<T> {
   /** For logs: what is reflected, e.g. "secrets remote-registry=config". */
   name: string;
   kubeConfig: KubeConfig;
+  /** Sent on the watch requests (the list's User-Agent is the `list` function's business). */
+  userAgent: string;
   /** One page of the list; `continue` and `limit` come from the reflector. */
   list: (page: { continue?: string; limit: number }) => Promise<ListPage<T>>;
   /** Watch path, e.g. `/api/v1/secrets`, and selectors, e.g. `{labelSelector: "..."}`. */
@@ -74,7 +77,7 @@ export class Reflector<T extends KubeObject> {
   lastActivityAt = 0;
 
   constructor(private readonly options: ReflectorOptions<T>) {
-    this.watch = new Watch(options.kubeConfig);
+    this.watch = new Watch(kubeConfigWithUserAgent(options.kubeConfig, options.userAgent));
     this.backoff = new Backoff(options.backoff?.initialMs ?? 500, options.backoff?.maxMs ?? 30_000);
   }
 

@@ -3,7 +3,7 @@
  * derives the managedFields manager from it, and audit logs show who wrote) and a timeout
  * (client-node sets none, and a hung request must not stall a lease renewal or a reconcile).
  */
-import { type ConfigurationOptions, Observable, type ObservableMiddleware, type RequestContext } from '@kubernetes/client-node';
+import { type ConfigurationOptions, type KubeConfig, Observable, type ObservableMiddleware, type RequestContext } from '@kubernetes/client-node';
 
 export function requestOptions(settings: { userAgent: string; timeoutMs: number }): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
@@ -30,4 +30,26 @@ export function withContentType(
     post: (response) => new Observable(Promise.resolve(response)),
   };
   return { ...options, middleware: [...(options.middleware ?? []), middleware], middlewareMergeStrategy: 'append' };
+}
+
+/**
+ * The same KubeConfig, with a User-Agent on every request made through `applyToFetchOptions`.
+ * client-node's Watch takes no per-call middleware and sends node-fetch's User-Agent; watches are
+ * most of a controller's API-server traffic, and operators filter audit logs and
+ * apiserver_request_total by client. Reads fall through to the original config.
+ */
+export function kubeConfigWithUserAgent(kubeConfig: KubeConfig, userAgent: string): KubeConfig {
+  const withUserAgent = Object.create(kubeConfig) as KubeConfig;
+  withUserAgent.applyToFetchOptions = async (options) => {
+    const init = await kubeConfig.applyToFetchOptions(options);
+    // client-node 1.4 returns a Headers instance; a plain record is handled too.
+    if (hasSet(init.headers)) init.headers.set('User-Agent', userAgent);
+    else init.headers = { ...(init.headers as Record<string, string> | undefined), 'User-Agent': userAgent };
+    return init;
+  };
+  return withUserAgent;
+}
+
+function hasSet(headers: unknown): headers is { set(name: string, value: string): void } {
+  return typeof headers === 'object' && headers !== null && typeof (headers as { set?: unknown }).set === 'function';
 }

@@ -117,6 +117,7 @@ export class CaBundleInjector {
     this.reflector = new Reflector<KubeObject>({
       name: `mutatingwebhookconfigurations ${fieldSelector}`,
       kubeConfig: options.kubeConfig,
+      userAgent: this.userAgent,
       log: options.log,
       list: async (page) =>
         (await this.api.listMutatingWebhookConfiguration(

@@ -96,6 +96,7 @@ export async function startPropagationController(settings: PropagationSettings):
 
   const reflectorBase = {
     kubeConfig: settings.kubeConfig,
+    userAgent,
     log,
     resyncPeriodMs: settings.resyncPeriodMs,
     ...(settings.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: settings.watchTimeoutSeconds } : {}),

@@ -68,6 +68,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Regist
       ...settings,
       name: feed.name,
       kubeConfig: options.kubeConfig,
+      userAgent: USER_AGENT,
       log,
       resyncPeriodMs: options.resyncPeriodMs,
       ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),

@@ -56,6 +56,7 @@ describe('Reflector (list + watch) against the fake API server', () => {
     reflector = new Reflector<V1Secret>({
       name: 'test secrets',
       kubeConfig: fake.kubeConfig(),
+      userAgent: 'registry-config-webhook/reflector-test',
       list: ({ continue: cont, limit }) => core.listSecretForAllNamespaces({ labelSelector: `${LABEL}=config`, limit, ...(cont ? { _continue: cont } : {}) }),
       watchPath: '/api/v1/secrets',
       watchQuery: { labelSelector: `${LABEL}=config` },
@@ -77,6 +78,10 @@ describe('Reflector (list + watch) against the fake API server', () => {
     // 4 matching items in pages of 2: the list was paginated (a selector may add an empty last page).
     expect(fake.count({ verb: 'list', resource: 'secrets' })).toBeGreaterThanOrEqual(2);
     await fake.waitForWatches();
+    // The watch names us too (client-node's Watch takes no per-call middleware).
+    const watches = fake.requests.filter((r) => r.verb === 'watch');
+    expect(watches.length).toBeGreaterThan(0);
+    for (const watch of watches) expect(watch.headers['user-agent']).toBe('registry-config-webhook/reflector-test');
 
     const core = fake.kubeConfig().makeApiClient(CoreV1Api);
     await core.createNamespacedSecret({ namespace: 'team-a', body: secret('team-a', 'new') });

@@ -28,6 +28,7 @@ describe('Reflector when the watch cannot be opened', () => {
     const reflector = new Reflector<{ metadata?: { name?: string } }>({
       name: 'test',
       kubeConfig,
+      userAgent: 'registry-config-webhook/test',
       list: async () => ({ items: [], metadata: { resourceVersion: '1' } }),
       watchPath: '/api/v1/namespaces',
       sink: { replaceAll: () => undefined, upsert: () => undefined, remove: () => undefined },

@@ -87,6 +87,7 @@ export class CertificateSecretClient {
     return new Reflector<SecretObject>({
       name: `secret ${this.ref}`,
       kubeConfig: this.options.kubeConfig,
+      userAgent: this.options.userAgent,
       log: options.log,
       list: async (page) =>
         (await this.core.listNamespacedSecret(
