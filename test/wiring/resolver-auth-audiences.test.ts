@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import { stored } from '../resolver/kubernetes/support.js';
+import { seedSecretReader, stored } from '../resolver/kubernetes/support.js';
 import { defaultSecret, SYSTEM } from '../resolver/secrets.js';
 import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver.js';
 import { httpsCall, type HttpResponse } from '../support/https-client.js';
@@ -51,22 +51,7 @@ beforeAll(async () => {
   fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'] });
   fake.put(stored(defaultSecret()));
   // A controller's ServiceAccount that may get Secrets in team-a only, as a controller author would grant it.
-  fake.seed([
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: 'team-a' } },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'secret-reader', namespace: 'team-a' },
-      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'reader-secret-reader', namespace: 'team-a' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secret-reader' },
-      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'team-a' }],
-    },
-  ]);
+  seedSecretReader(fake);
   // detectKubernetes reads KUBECONFIG from the process environment, as in a real start.
   dir = mkdtempSync(join(tmpdir(), 'rcw-audiences-'));
   const kubeconfig = join(dir, 'kubeconfig');

@@ -11,6 +11,7 @@ import { registerResolverRoutes } from '../../../src/resolver/routes.js';
 import { type FakeApiServer, startFakeApiServer } from '../../support/fake-apiserver.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { defaultSecret, SYSTEM } from '../secrets.js';
+import { seedSecretReader } from './support.js';
 
 let fake: FakeApiServer;
 let apps: FastifyInstance[] = [];
@@ -46,22 +47,7 @@ function get(app: FastifyInstance, namespace: string, authorization?: string) {
 
 /** A ServiceAccount in team-a whose token may get Secrets in team-a only (a Role and RoleBinding, as a controller author would apply them). */
 function readerToken(options: { audiences?: string[] } = {}): string {
-  fake.seed([
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: 'team-a' } },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'secret-reader', namespace: 'team-a' },
-      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'reader-secret-reader', namespace: 'team-a' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secret-reader' },
-      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'team-a' }],
-    },
-  ]);
+  seedSecretReader(fake);
   return fake.issueServiceAccountToken('team-a', 'reader', options);
 }
 

@@ -55,3 +55,26 @@ export function stored(secret: SecretObject): SecretObject {
 export function withLabels(secret: SecretObject, labels: Record<string, string>): SecretObject {
   return { ...secret, metadata: { ...secret.metadata, labels } };
 }
+
+/**
+ * A ServiceAccount `team-a/reader` that may get Secrets in team-a only: a Role and RoleBinding,
+ * as a controller author would apply them for the resolver API.
+ */
+export function seedSecretReader(fake: FakeApiServer): void {
+  fake.seed([
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: 'team-a' } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'secret-reader', namespace: 'team-a' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'reader-secret-reader', namespace: 'team-a' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secret-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'team-a' }],
+    },
+  ]);
+}
