@@ -17,6 +17,8 @@ export class AdmissionMetrics {
   private readonly latency: ReturnType<Histogram<'webhook'>['labels']>;
   private inFlight = 0;
   private readonly answeredCounts = new Map<string, { labels: RequestLabels; count: number; published: number }>();
+  /** Requests by HTTP status code, as controller-runtime counts them (reviews and rejections alike). */
+  private readonly codeCounts = new Map<string, { count: number; published: number }>();
 
   constructor(
     private readonly metrics: Metrics,
@@ -36,6 +38,7 @@ export class AdmissionMetrics {
   }
 
   answered(summary: ReviewSummary): void {
+    this.countCode(summary.code);
     const operation = OPERATIONS.has(summary.operation) ? summary.operation : 'other';
     const key = `${operation}|${summary.code}|${summary.allowed}|${summary.patched}|${summary.dryRun}`;
     const entry = this.answeredCounts.get(key);
@@ -54,8 +57,16 @@ export class AdmissionMetrics {
     this.answeredCounts.set(key, { labels, count: 1, published: 0 });
   }
 
-  rejected(reason: 'deadline' | 'bad_review'): void {
+  rejected(reason: 'deadline' | 'bad_review', httpCode: number): void {
+    this.countCode(httpCode);
     this.metrics.webhookRejected.inc({ webhook: this.webhook, reason });
+  }
+
+  private countCode(code: number): void {
+    const key = String(code);
+    const entry = this.codeCounts.get(key);
+    if (entry) entry.count++;
+    else this.codeCounts.set(key, { count: 1, published: 0 });
   }
 
   /** Copies the plain counts into prom-client; only what is new since the last scrape is added. */
@@ -63,7 +74,12 @@ export class AdmissionMetrics {
     this.metrics.webhookInFlight.set({ webhook: this.webhook }, this.inFlight);
     for (const entry of this.answeredCounts.values()) {
       if (entry.count === entry.published) continue;
-      this.metrics.webhookRequests.inc(entry.labels, entry.count - entry.published);
+      this.metrics.admissionReviews.inc(entry.labels, entry.count - entry.published);
+      entry.published = entry.count;
+    }
+    for (const [code, entry] of this.codeCounts) {
+      if (entry.count === entry.published) continue;
+      this.metrics.webhookRequests.inc({ webhook: this.webhook, code }, entry.count - entry.published);
       entry.published = entry.count;
     }
   }

@@ -79,7 +79,7 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
         (outcome) => {
           if (outcome !== undefined) return answer(request, reply, outcome, started);
           const latencySeconds = elapsedSeconds(started);
-          recorder?.rejected('deadline');
+          recorder?.rejected('deadline', 503);
           recorder?.finished(latencySeconds);
           request.log.error({ webhook, deadlineMs: budgetMs, latencyMs: round(latencySeconds * 1000) }, 'admission review exceeded its deadline');
           return reply.code(503).header('retry-after', '1').send({
@@ -100,7 +100,7 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
     const latencySeconds = elapsedSeconds(started);
     recorder?.finished(latencySeconds);
     if (!outcome.ok) {
-      recorder?.rejected('bad_review');
+      recorder?.rejected('bad_review', 400);
       request.log.warn({ webhook, reason: outcome.message }, 'malformed admission review');
       return reply.code(400).send({ code: 'BAD_ADMISSION_REVIEW', message: outcome.message });
     }

@@ -33,7 +33,7 @@ export interface LeaderElectorOptions {
   onStartedLeading: () => void;
   /** Called when it stops being the leader (lost, or stop()); the Lease is released only after it resolves. */
   onStoppedLeading: () => void | Promise<void>;
-  /** Set to 1 while leading, 0 otherwise (the leader_election_master_status metric). */
+  /** Set to 1 while leading, 0 otherwise (the registry_config_webhook_propagation_is_leader metric). */
   isLeaderGauge?: { set(value: number): void };
   userAgent?: string;
   now?: () => number;

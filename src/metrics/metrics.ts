@@ -3,13 +3,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * Every Prometheus metric the server exports, created once on one Registry.
  *
- * Webhook metrics are named like controller-runtime's so existing dashboards and alerts apply.
- * No label ever carries a Secret value, a Secret name or a user-chosen data key: label values are
+ * Three webhook metrics carry controller-runtime's exact names, labels and buckets
+ * (`controller_runtime_webhook_*`), so dashboards and alerts written for controller-runtime webhooks
+ * apply. Everything else carries this application's prefix (`registry_config_webhook_`), so no name
+ * can collide with another exporter's. No label ever carries a Secret value, a Secret name or a user-chosen data key: label values are
  * drawn from small fixed sets (operation, code, true/false, result).
  */
 export interface Metrics {
   readonly registry: Registry;
-  readonly webhookRequests: Counter<'webhook' | 'operation' | 'code' | 'allowed' | 'mutated' | 'dry_run'>;
+  /** controller-runtime's `controller_runtime_webhook_requests_total{webhook,code}`. */
+  readonly webhookRequests: Counter<'webhook' | 'code'>;
+  /** Our richer count of answered reviews. */
+  readonly admissionReviews: Counter<'webhook' | 'operation' | 'code' | 'allowed' | 'mutated' | 'dry_run'>;
   readonly webhookLatency: Histogram<'webhook'>;
   readonly webhookInFlight: Gauge<'webhook'>;
   readonly webhookRejected: Counter<'webhook' | 'reason'>;
@@ -32,8 +37,14 @@ export interface Metrics {
   onScrape(publish: () => void): void;
 }
 
-/** Histogram buckets: from 0.5 ms up to 15 s (beyond the 10 s maximum webhook timeout). */
-export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];
+/**
+ * controller-runtime's webhook latency histogram uses the Prometheus client's default buckets
+ * (Go's `prometheus.DefBuckets`); the same buckets keep its dashboards' quantiles comparable.
+ */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The prefix of every metric of this application (controller-runtime's names excepted). */
+export const METRIC_PREFIX = 'registry_config_webhook_';
 
 export interface MetricsOptions {
   /** Default Node.js process metrics (CPU, memory, event loop lag, GC). On in production. */
@@ -55,88 +66,95 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     registry,
     webhookRequests: new Counter({
-      name: 'webhook_requests_total',
+      name: 'controller_runtime_webhook_requests_total',
+      help: 'Total number of admission requests by HTTP status code.',
+      labelNames: ['webhook', 'code'],
+      registers,
+      collect,
+    }),
+    admissionReviews: new Counter({
+      name: `${METRIC_PREFIX}admission_reviews_total`,
       help: 'Admission reviews answered, by webhook path, operation, HTTP code, decision, patch and dry run.',
       labelNames: ['webhook', 'operation', 'code', 'allowed', 'mutated', 'dry_run'],
       registers,
       collect,
     }),
     webhookLatency: new Histogram({
-      name: 'webhook_latency_seconds',
-      help: 'Time from receiving an admission review to sending its answer.',
+      name: 'controller_runtime_webhook_latency_seconds',
+      help: 'Histogram of the latency of processing admission requests',
       labelNames: ['webhook'],
       buckets: LATENCY_BUCKETS,
       registers,
     }),
     webhookInFlight: new Gauge({
-      name: 'webhook_requests_in_flight',
-      help: 'Admission reviews being handled right now.',
+      name: 'controller_runtime_webhook_requests_in_flight',
+      help: 'Current number of admission requests being served.',
       labelNames: ['webhook'],
       registers,
       collect,
     }),
     webhookRejected: new Counter({
-      name: 'webhook_requests_rejected_total',
+      name: `${METRIC_PREFIX}requests_rejected_total`,
       help: 'Requests to a webhook path answered with a 4xx/503 before any admission decision (bad body, overload, deadline).',
       labelNames: ['webhook', 'reason'],
       registers,
     }),
     certificateExpiry: new Gauge({
-      name: 'certificate_expiry_timestamp_seconds',
+      name: `${METRIC_PREFIX}certificate_expiry_timestamp_seconds`,
       help: 'Unix time at which the certificate expires (certificate="serving"|"ca").',
       labelNames: ['certificate'],
       registers,
     }),
     certificateReloads: new Counter({
-      name: 'certificate_reload_total',
+      name: `${METRIC_PREFIX}certificate_reloads_total`,
       help: 'Attempts to load a new serving certificate, by result (success|failure).',
       labelNames: ['result'],
       registers,
     }),
     resolverIndexSecrets: new Gauge({
-      name: 'resolver_index_secrets',
+      name: `${METRIC_PREFIX}resolver_index_secrets`,
       help: 'Registry Secrets held in the resolver index.',
       registers,
     }),
     resolverIndexNamespaces: new Gauge({
-      name: 'resolver_index_namespaces',
+      name: `${METRIC_PREFIX}resolver_index_namespaces`,
       help: 'Namespaces with a namespace-scoped registry Secret in the resolver index.',
       registers,
     }),
     resolverWatchRestarts: new Counter({
-      name: 'resolver_watch_restarts_total',
+      name: `${METRIC_PREFIX}resolver_watch_restarts_total`,
       help: 'Times the resolver re-listed or re-opened its watch, by reason (gone|error|timeout|resync).',
       labelNames: ['reason'],
       registers,
     }),
     resolverLastEventTimestamp: new Gauge({
-      name: 'resolver_last_event_timestamp_seconds',
+      name: `${METRIC_PREFIX}resolver_last_event_timestamp_seconds`,
       help: 'Unix time of the last watch event or successful list seen by the resolver (age = time() - this).',
       registers,
     }),
     propagationCopies: new Gauge({
-      name: 'propagation_copies_managed',
+      name: `${METRIC_PREFIX}propagation_copies_managed`,
       help: 'Copies of the cluster-wide registry Secret the propagation controller keeps.',
       registers,
     }),
     propagationWrites: new Counter({
-      name: 'propagation_writes_total',
+      name: `${METRIC_PREFIX}propagation_writes_total`,
       help: 'Writes made by the propagation controller, by verb (create|update|delete).',
       labelNames: ['verb'],
       registers,
     }),
     propagationErrors: new Counter({
-      name: 'propagation_reconcile_errors_total',
+      name: `${METRIC_PREFIX}propagation_reconcile_errors_total`,
       help: 'Namespace reconciles that failed and were requeued with backoff.',
       registers,
     }),
     propagationQueueDepth: new Gauge({
-      name: 'propagation_queue_depth',
+      name: `${METRIC_PREFIX}propagation_queue_depth`,
       help: 'Namespaces waiting to be reconciled.',
       registers,
     }),
     leaderElectionIsLeader: new Gauge({
-      name: 'leader_election_master_status',
+      name: `${METRIC_PREFIX}propagation_is_leader`,
       help: '1 while this replica holds the propagation leader lease, else 0.',
       registers,
     }),

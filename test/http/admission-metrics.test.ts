@@ -29,17 +29,17 @@ describe('admission metrics counted in plain numbers and published at scrape tim
     recorder.started();
     recorder.started();
     for (let i = 0; i < 3; i++) recorder.answered(summary);
-    expect(await scrape(metrics, 'webhook_requests_in_flight')).toBe(2);
-    expect(await scrape(metrics, 'webhook_requests_total')).toBe(3);
+    expect(await scrape(metrics, 'controller_runtime_webhook_requests_in_flight')).toBe(2);
+    expect(await scrape(metrics, 'controller_runtime_webhook_requests_total')).toBe(3);
 
     recorder.finished(0.001);
     recorder.finished(0.002);
     recorder.answered(summary);
     recorder.answered(summary);
     // Every scrape runs every publisher (once per metric it feeds): counts must not double.
-    expect(await scrape(metrics, 'webhook_requests_in_flight')).toBe(0);
-    expect(await scrape(metrics, 'webhook_requests_total')).toBe(5);
-    expect(await scrape(metrics, 'webhook_requests_total')).toBe(5);
+    expect(await scrape(metrics, 'controller_runtime_webhook_requests_in_flight')).toBe(0);
+    expect(await scrape(metrics, 'controller_runtime_webhook_requests_total')).toBe(5);
+    expect(await scrape(metrics, 'controller_runtime_webhook_requests_total')).toBe(5);
   });
 
   it('keeps one series per label set, never per Secret, with unknown operations folded into "other"', async () => {
@@ -49,7 +49,7 @@ describe('admission metrics counted in plain numbers and published at scrape tim
     recorder.answered({ ...summary, name: 'b', namespace: 'other' });
     recorder.answered({ ...summary, operation: 'PATCH-ME' });
     const text = await metrics.registry.metrics();
-    const series = text.split('\n').filter((l) => l.startsWith('webhook_requests_total{'));
+    const series = text.split('\n').filter((l) => l.startsWith('registry_config_webhook_admission_reviews_total{'));
     expect(series).toHaveLength(2);
     expect(series.find((l) => l.includes('operation="other"'))).toMatch(/ 1$/);
     expect(series.find((l) => l.includes('operation="UPDATE"'))).toMatch(/ 2$/);

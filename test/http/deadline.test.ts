@@ -28,7 +28,7 @@ describe('a review is answered well inside the API server timeout', () => {
     expect(res.json<{ message: string }>().message).toMatch(/not decided within 500 ms/);
     expect(took).toBeGreaterThanOrEqual(450);
     expect(took).toBeLessThan(1000);
-    expect(await metrics.registry.getSingleMetricAsString('webhook_requests_rejected_total')).toMatch(/reason="deadline"} 1/);
+    expect(await metrics.registry.getSingleMetricAsString('registry_config_webhook_requests_rejected_total')).toMatch(/reason="deadline"} 1/);
   });
 
   it('lets a slow decision finish when the API server allows it', async () => {

@@ -27,7 +27,7 @@ describe('leader election', () => {
     expect(h.server.count({ resource: 'events', verb: 'create', where: (r) => String(r.headers['user-agent']).includes(follower.identity) })).toBe(0);
     expect(h.secretWrites(leader.identity).filter((r) => r.verb === 'create')).toHaveLength(6); // 5 + late
     expect(follower.status()).toMatchObject({ leading: false, leader: leader.identity, synced: true, copies: 6, queueDepth: 0 });
-    expect(await follower.metrics.registry.getSingleMetricAsString('leader_election_master_status')).toMatch(/ 0$/m);
+    expect(await follower.metrics.registry.getSingleMetricAsString('registry_config_webhook_propagation_is_leader')).toMatch(/ 0$/m);
   });
 
   it('a stopped leader hands over at once; the successor carries on', async () => {

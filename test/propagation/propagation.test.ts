@@ -60,8 +60,8 @@ describe('propagation', () => {
     h.server.createNamespace('team-new');
     await eventually(() => h.secret('team-new') !== undefined, 3000);
     await eventually(() => expect(c.status()).toMatchObject({ leading: true, synced: true, base: 'present', copies: 4 }), 2000);
-    expect((await c.metrics.registry.getSingleMetricAsString('propagation_copies_managed'))).toMatch(/propagation_copies_managed 4$/m);
-    expect((await c.metrics.registry.getSingleMetricAsString('leader_election_master_status'))).toMatch(/leader_election_master_status 1$/m);
+    expect((await c.metrics.registry.getSingleMetricAsString('registry_config_webhook_propagation_copies_managed'))).toMatch(/propagation_copies_managed 4$/m);
+    expect((await c.metrics.registry.getSingleMetricAsString('registry_config_webhook_propagation_is_leader'))).toMatch(/propagation_is_leader 1$/m);
   });
 
   it('writes copies that our webhook lets through without a patch', async () => {
@@ -232,7 +232,7 @@ describe('propagation', () => {
     await eventually(() => h.secret('flaky') !== undefined, 5000);
     expect(c.status().lastPass?.summary.failed).toEqual(['flaky']);
     await eventually(() => events().some((e) => e.reason === 'PropagationFailed' && e.type === 'Warning' && e.message.includes('1 failed (flaky)')), 3000);
-    expect((await c.metrics.registry.getSingleMetricAsString('propagation_reconcile_errors_total'))).toMatch(/ 2$/m);
+    expect((await c.metrics.registry.getSingleMetricAsString('registry_config_webhook_propagation_reconcile_errors_total'))).toMatch(/ 2$/m);
   });
 
   it('a namespace that starts terminating while its copy is created is not a failure', async () => {
@@ -252,7 +252,7 @@ describe('propagation', () => {
     h.server.terminateNamespace('leaving');
     await eventually(() => c.status().lastPass !== undefined, 5000);
     expect(c.status().lastPass?.summary.failed).toEqual([]);
-    expect(await c.metrics.registry.getSingleMetricAsString('propagation_reconcile_errors_total')).toMatch(/ 0$/m);
+    expect(await c.metrics.registry.getSingleMetricAsString('registry_config_webhook_propagation_reconcile_errors_total')).toMatch(/ 0$/m);
   });
 
   it('does not propagate a base labelled like a copy, nor delete the copies for it', async () => {
