@@ -12,3 +12,5 @@ export declare function runHelm(
   args: readonly string[],
   options?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number },
 ): Promise<HelmResult>;
+/** Why the bundled helm cannot run on this platform, or undefined when it can (or HELM_BIN is set). */
+export declare function unsupportedPlatform(platform?: string, arch?: string, env?: Record<string, string | undefined>): string | undefined;

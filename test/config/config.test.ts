@@ -65,13 +65,13 @@ describe('configuration', () => {
     expect(() => parseConfig(['--prot', '1'], {}, machine)).toThrow(/unknown option --prot/);
   });
 
-  it('--help and the README show every option', () => {
+  it('--help and docs/configuration.md show every option', () => {
     const help = helpText();
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const reference = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const spec of Object.values(OPTIONS)) {
       expect(help).toContain(spec.env);
       expect(help).toContain(spec.flag);
-      expect(readme, `README documents ${spec.env}`).toContain(`\`${spec.env}\``);
+      expect(reference, `docs/configuration.md documents ${spec.env}`).toContain(`\`${spec.env}\``);
     }
   });
 
