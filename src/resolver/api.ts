@@ -2,9 +2,9 @@
  * The resolver's HTTP API as both sides see it: path, JSON shapes and the watch stream's events.
  * Nothing here ever carries a credential: a controller reads the Secret itself with its own RBAC.
  */
-import type { RegistryConfig, RegistryConfigNotFound } from '../registry/precedence.js';
+import type { RegistryConfig, RegistryConfigNotFound } from '../registry/registry-config.js';
 
-export type { RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/precedence.js';
+export type { RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/registry-config.js';
 
 /** `GET` answers 200 RegistryConfig or 404 RegistryConfigNotFound; `?watch=true` streams events. */
 export const REGISTRY_CONFIG_ROUTE = '/v1/namespaces/:namespace/registry-config';
