@@ -31,7 +31,7 @@ export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 /** The 404 body's code, so a client tells "nothing applies" from "wrong URL". */
 export const NO_REGISTRY_CONFIG = 'NO_REGISTRY_CONFIG';
 
-/** Error bodies (400, 401, 403, 503): the server's common shape. */
+/** Error bodies (400, 401, 403, 429, 503): the server's common shape (`Error` in openapi.ts). */
 export interface ErrorBody {
   code: string;
   message: string;
