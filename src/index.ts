@@ -1,6 +1,7 @@
 /**
- * The package entry for controller authors: the typed resolver client, and the pure registry
- * domain for those who want the webhook's own decisions (validation, `.dockerconfigjson`).
+ * The package's main entry: the typed resolver client (also alone, as `registry-config-webhook/client`)
+ * and the pure registry domain for those who want the webhook's own decisions (validation,
+ * `.dockerconfigjson`). See docs/client.md.
  */
 export {
   createRegistryConfigClient,

@@ -20,26 +20,10 @@ import { decodeBase64Utf8 } from './base64.js';
 import { describeProblems, readRegistryCredentials, type KeyProblem } from './credentials.js';
 import { isRecord, ownValue } from './guards.js';
 import { DEFAULT_REGISTRY_SECRET_NAME, REGISTRY_SECRET_NAME } from './labels.js';
+import type { RegistryConfig, RegistryConfigNotFound, RegistryFields, RegistrySource, SecretName } from './registry-config.js';
 import { isClusterRegistryConfigSecret, isRegistryConfigSecret, isUserManagedSecret, nameOf, namespaceOf } from './secret-labels.js';
 
-/** Which rule an answer came from. */
-export type RegistrySource = 'cluster' | 'namespace' | 'default';
-
-export interface SecretName {
-  namespace: string;
-  name: string;
-}
-
-/** The non-secret, decoded fields a controller needs to build and push. */
-export interface RegistryFields {
-  registryAddress: string;
-  serverAddress: string;
-  isInternal: boolean;
-  /** `pushRegAddr` when set (internal registry), else registryAddress. */
-  pushRegAddress: string;
-  /** `pullRegAddr` when set (internal registry), else registryAddress. */
-  pullRegAddress: string;
-}
+export type { RegistryConfig, RegistryConfigNotFound, RegistryFields, RegistrySource, SecretName } from './registry-config.js';
 
 interface RegistryEntryBase {
   /** The rule this Secret can satisfy; fixed by name, namespace and labels. */
@@ -55,24 +39,6 @@ interface RegistryEntryBase {
 
 /** What the index holds per relevant Secret: identity, role, validity and non-secret fields. */
 export type RegistryEntry = RegistryEntryBase & ({ valid: true; fields: RegistryFields } | { valid: false; reason: string });
-
-/** The answer when a Secret applies (the HTTP API's 200 body). */
-export interface RegistryConfig extends RegistryFields {
-  namespace: string;
-  source: RegistrySource;
-  secret: SecretName;
-  /** Changes whenever the effective Secret changes: its uid and resourceVersion, never a hash of its data. */
-  revision: string;
-  /** Higher-precedence Secrets passed over because they are invalid, each with why. */
-  skipped: string[];
-}
-
-/** The answer when nothing applies (the HTTP API's 404 body). */
-export interface RegistryConfigNotFound {
-  namespace: string;
-  reason: string;
-  skipped: string[];
-}
 
 export type Resolution = { found: true; config: RegistryConfig } | { found: false; notFound: RegistryConfigNotFound };
 

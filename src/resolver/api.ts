@@ -2,9 +2,9 @@
  * The resolver's HTTP API as both sides see it: path, JSON shapes and the watch stream's events.
  * Nothing here ever carries a credential: a controller reads the Secret itself with its own RBAC.
  */
-import type { RegistryConfig, RegistryConfigNotFound } from '../registry/precedence.js';
+import type { RegistryConfig, RegistryConfigNotFound } from '../registry/registry-config.js';
 
-export type { RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/precedence.js';
+export type { RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/registry-config.js';
 
 /** `GET` answers 200 RegistryConfig or 404 RegistryConfigNotFound; `?watch=true` streams events. */
 export const REGISTRY_CONFIG_ROUTE = '/v1/namespaces/:namespace/registry-config';
@@ -31,7 +31,7 @@ export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 /** The 404 body's code, so a client tells "nothing applies" from "wrong URL". */
 export const NO_REGISTRY_CONFIG = 'NO_REGISTRY_CONFIG';
 
-/** Error bodies (400, 401, 403, 503): the server's common shape. */
+/** Error bodies (400, 401, 403, 429, 503): the server's common shape (`Error` in openapi.ts). */
 export interface ErrorBody {
   code: string;
   message: string;

@@ -2,12 +2,14 @@
  * The resolver's HTTP API on the webhook's HTTPS port:
  * `GET /v1/namespaces/{namespace}/registry-config` answers the current config (200) or why none
  * applies (404); `?watch=true` streams NDJSON events for that namespace until the client leaves.
+ * `GET /openapi.json` describes them (no auth: it says nothing about any namespace).
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { Resolution } from '../registry/precedence.js';
 import { isNamespaceName, NDJSON_CONTENT_TYPE, NO_REGISTRY_CONFIG, REGISTRY_CONFIG_ROUTE, type ErrorBody, type RegistryConfigEvent } from './api.js';
+import { OPENAPI_PATH, resolverOpenApiDocument } from './openapi.js';
 import type { RegistryConfigReader } from './registry-index.js';
 
 export type AuthorizeDecision = { allowed: true } | { allowed: false; status: 401 | 403; reason: string };
@@ -41,6 +43,11 @@ export function registerResolverRoutes(app: FastifyInstance, options: ResolverRo
   // Open watches would hold server.close() until the shutdown timeout; end them so clients reconnect elsewhere.
   app.addHook('preClose', async () => {
     for (const response of openStreams) response.end();
+  });
+
+  const openApiJson = JSON.stringify(resolverOpenApiDocument);
+  app.get(OPENAPI_PATH, { exposeHeadRoute: false }, async (_request, reply) => {
+    return reply.code(200).header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-cache').send(openApiJson);
   });
 
   app.get(REGISTRY_CONFIG_ROUTE, { exposeHeadRoute: false }, async (request: FastifyRequest, reply: FastifyReply) => {

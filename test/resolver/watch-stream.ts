@@ -1,19 +1,25 @@
-/** A raw NDJSON watch reader over plain HTTP, independent of the package's client. */
+/** A raw NDJSON watch reader over HTTP or HTTPS, independent of the package's client. */
 import { request, type IncomingMessage, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface WatchReader {
   response: IncomingMessage;
   events: Array<Record<string, unknown>>;
+  lines: string[];
   /** Resolves with the first event (from index `from` on) that matches, or rejects after timeoutMs. */
   waitFor(match: (event: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
   ended: Promise<void>;
   close(): void;
 }
 
-export function openWatch(url: string, headers: Record<string, string> = {}): Promise<WatchReader> {
+/** `ca`: for an https URL, the only CA trusted. */
+export function openWatch(url: string, headers: Record<string, string> = {}, options: { ca?: string } = {}): Promise<WatchReader> {
   return new Promise((resolve, reject) => {
-    const req: ClientRequest = request(url, { headers }, (response) => {
+    const secure = url.startsWith('https:');
+    const req: ClientRequest = (secure ? httpsRequest : request)(url, { headers, ...(secure && options.ca ? { ca: options.ca } : {}) }, (response) => {
       const events: Array<Record<string, unknown>> = [];
+      /** Each line as the server sent it. */
+      const lines: string[] = [];
       const waiters = new Set<() => void>();
       let buffered = '';
       response.setEncoding('utf8');
@@ -21,6 +27,7 @@ export function openWatch(url: string, headers: Record<string, string> = {}): Pr
         buffered += chunk;
         let i: number;
         while ((i = buffered.indexOf('\n')) >= 0) {
+          lines.push(buffered.slice(0, i));
           events.push(JSON.parse(buffered.slice(0, i)) as Record<string, unknown>);
           buffered = buffered.slice(i + 1);
         }
@@ -31,6 +38,7 @@ export function openWatch(url: string, headers: Record<string, string> = {}): Pr
       resolve({
         response,
         events,
+        lines,
         ended,
         close: () => req.destroy(),
         waitFor(match, timeoutMs = 1000, from = 0) {

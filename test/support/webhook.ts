@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdmissionHandler } from '../../src/admission/index.js';
@@ -8,14 +8,24 @@ import { createWebhookServer, REGISTRY_WEBHOOK_PATH } from '../../src/http/webho
 import { mutateRegistrySecret } from '../../src/registry/index.js';
 import { ensureDevCertificates } from '../../src/tls/dev-certificates.js';
 import type { KeyPair } from '../../src/tls/types.js';
+import { afterAll } from 'vitest';
 import { captureLogs } from './log-capture.js';
 
 let devPair: Promise<KeyPair & { ca: string; dir: string }> | undefined;
+let certDir: string | undefined;
+
+// Servers read CERT_DIR while the test file runs: remove it after the file (the next one makes its own).
+afterAll(() => {
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
+  certDir = undefined;
+  devPair = undefined;
+});
 
 /** Dev certificates made once per test process with the production generator, in a temp dir. */
 export function devCertificates(): Promise<KeyPair & { ca: string; dir: string }> {
   devPair ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rcw-certs-'));
+    certDir = dir;
     await ensureDevCertificates(dir, { dnsNames: ['localhost'], log: captureLogs().log });
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     return { dir, cert: read('tls.crt'), key: read('tls.key'), ca: read('ca.crt') };
