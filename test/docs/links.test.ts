@@ -16,9 +16,7 @@ const CHECKED = [...documentationFiles(), 'charts/registry-config-webhook/README
 const PENDING_PAGES = [
   'docs/authentication.md',
   'docs/cli.md',
-  'docs/client.md',
   'docs/credential-check.md',
-  'docs/openapi.json',
   'docs/propagation-at-scale.md',
   'docs/runbook.md',
   'docs/security.md',
