@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { projectRoot } from '../../scripts/helm.mjs';
-import { ofKind, renderChart } from '../chart/helm.js';
+import { helmLint, helmTemplateRaw, ofKind, renderChart } from '../chart/helm.js';
+import { validateObject } from '../chart/validate.js';
 import { type Rule, type RuleGroup, checkRules, renderRuleGroups, ruleFile, runPromtool, skipWithoutPromtool, withDir } from './promtool.js';
 
 const RULE_TESTS_DIR = join(projectRoot, 'test', 'ops', 'rule-tests');
@@ -29,6 +30,22 @@ describe('the PrometheusRule of the chart', () => {
 
   it('is not rendered by default', async () => {
     expect(ofKind(await renderChart(), 'PrometheusRule')).toEqual([]);
+  });
+
+  it('renders a valid PrometheusRule that helm lint accepts, with the dashboard too', async () => {
+    const set = { 'metrics.prometheusRule.enabled': true, 'metrics.grafanaDashboard.enabled': true };
+    const [rule] = ofKind(await renderChart({ set }), 'PrometheusRule');
+    validateObject(rule as NonNullable<typeof rule>);
+    const lint = await helmLint({ set });
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+  });
+
+  it('rejects nonsense thresholds with the schema', async () => {
+    for (const [key, value] of [['metrics.prometheusRule.alerts.reviewErrors.ratio', 2], ['metrics.prometheusRule.alerts.latency.for', 'ten minutes'], ['metrics.prometheusRule.alerts.down.severity', 'page']] as const) {
+      const result = await helmTemplateRaw({ set: { 'metrics.prometheusRule.enabled': true, [key]: value } });
+      expect(result.code, key).not.toBe(0);
+      expect(result.stderr, key).toContain(key.split('.').pop() as string);
+    }
   });
 
   it.skipIf(skipWithoutPromtool)('passes `promtool check rules`', async () => {
