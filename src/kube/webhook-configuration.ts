@@ -149,6 +149,11 @@ export class CaBundleInjector {
     await this.running.catch(() => undefined);
   }
 
+  /** Whether the configuration exists as last seen (false too before the first read). */
+  hasConfiguration(): boolean {
+    return this.observed !== undefined;
+  }
+
   /** The bundle every entry carries as last seen (watch or own patch), or undefined. */
   publishedBundle(): string | undefined {
     return commonCaBundle(this.observed);

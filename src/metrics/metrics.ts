@@ -20,14 +20,22 @@ export interface Metrics {
   readonly webhookRejected: Counter<'webhook' | 'reason'>;
   readonly certificateExpiry: Gauge<'certificate'>;
   readonly certificateReloads: Counter<'result'>;
+  /** 1 while every entry's caBundle of the webhook configuration trusts the served certificate (self-managed mode). */
+  readonly certificateCaInBundle: Gauge<'configuration'>;
   readonly resolverIndexSecrets: Gauge;
   readonly resolverIndexNamespaces: Gauge;
   readonly resolverWatchRestarts: Counter<'reason'>;
   readonly resolverLastEventTimestamp: Gauge;
+  /** RESOLVER_MAX_STALENESS in seconds while the Kubernetes source runs (0 otherwise), for the staleness alert. */
+  readonly resolverMaxStaleness: Gauge;
   readonly propagationCopies: Gauge;
   readonly propagationWrites: Counter<'verb'>;
   readonly propagationErrors: Counter;
   readonly propagationQueueDepth: Gauge;
+  /** Propagation writes the API server answered with 429 (fed by the propagation writer, issue 14). */
+  readonly propagationThrottled: Counter;
+  /** Duration of propagation writes by verb (fed by the propagation writer, issue 14). */
+  readonly propagationWriteDuration: Histogram<'verb'>;
   readonly leaderElectionIsLeader: Gauge;
   /**
    * Registers a callback run at every scrape, before the webhook metrics are read. The admission
@@ -111,6 +119,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['result'],
       registers,
     }),
+    certificateCaInBundle: new Gauge({
+      name: `${METRIC_PREFIX}certificate_ca_in_bundle`,
+      help: '1 while every caBundle of the MutatingWebhookConfiguration holds the CA that issued the served certificate, else 0 (self-managed mode only).',
+      labelNames: ['configuration'],
+      registers,
+      collect,
+    }),
     resolverIndexSecrets: new Gauge({
       name: `${METRIC_PREFIX}resolver_index_secrets`,
       help: 'Registry Secrets held in the resolver index.',
@@ -132,6 +147,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Unix time of the last watch event or successful list seen by the resolver (age = time() - this).',
       registers,
     }),
+    resolverMaxStaleness: new Gauge({
+      name: `${METRIC_PREFIX}resolver_max_staleness_seconds`,
+      help: 'RESOLVER_MAX_STALENESS: /readyz fails when the index saw no event or re-list for this long (0 when the Kubernetes source is off).',
+      registers,
+    }),
     propagationCopies: new Gauge({
       name: `${METRIC_PREFIX}propagation_copies_managed`,
       help: 'Copies of the cluster-wide registry Secret the propagation controller keeps.',
@@ -151,6 +171,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     propagationQueueDepth: new Gauge({
       name: `${METRIC_PREFIX}propagation_queue_depth`,
       help: 'Namespaces waiting to be reconciled.',
+      registers,
+    }),
+    propagationThrottled: new Counter({
+      name: `${METRIC_PREFIX}propagation_throttled_total`,
+      help: 'Propagation writes the API server answered with 429 Too Many Requests.',
+      registers,
+    }),
+    propagationWriteDuration: new Histogram({
+      name: `${METRIC_PREFIX}propagation_write_duration_seconds`,
+      help: 'Duration of propagation writes to the API server, by verb (create|update|delete).',
+      labelNames: ['verb'],
+      buckets: LATENCY_BUCKETS,
       registers,
     }),
     leaderElectionIsLeader: new Gauge({

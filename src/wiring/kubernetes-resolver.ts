@@ -39,6 +39,8 @@ export async function startKubernetesResolver(
     metrics,
     ...(auth ? { authorize: createAccessReviewAuthorizer({ kubeConfig: kube.kubeConfig, cacheTtlMs: config.authCacheTtlMs, log, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) }) } : {}),
   });
+  // The staleness alert fires at half of this; 0 (the default) elsewhere keeps it silent.
+  metrics.resolverMaxStaleness.set(config.resolverMaxStalenessMs / 1000);
   log.info({ systemNamespace: config.systemNamespace, resyncPeriodMs: config.resyncPeriodMs, maxStalenessMs: config.resolverMaxStalenessMs }, 'resolver serving Secrets from the Kubernetes API');
   return {
     mode: 'kubernetes',

@@ -155,3 +155,15 @@ app.kubernetes.io/component: admission-webhook
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Monitoring ---------------------------------------------------------------------------------- */}}
+
+{{/* PromQL matchers of this release's scrape targets (without braces). */}}
+{{- define "rcw.metricsSelector" -}}
+{{- default (printf "namespace=%q,job=%q" .Release.Namespace (include "rcw.fullname" .)) .Values.metrics.prometheusRule.selector -}}
+{{- end -}}
+
+{{/* PromQL matchers of this release's Deployment in kube-state-metrics. */}}
+{{- define "rcw.deploymentSelector" -}}
+{{- printf "namespace=%q,deployment=%q" .Release.Namespace (include "rcw.fullname" .) -}}
+{{- end -}}

@@ -43,6 +43,29 @@ export function caBundleOf(contents: CertificateSecretContents): string {
   return blocks.join('');
 }
 
+/**
+ * Whether some certificate of `bundle` issued the first certificate of `servingPem` (issuer name
+ * matches and its key verifies the signature): what the API server needs to trust the server.
+ */
+export function bundleTrusts(bundle: string, servingPem: string): boolean {
+  const [leafPem] = splitPemCertificates(servingPem);
+  if (leafPem === undefined) return false;
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(leafPem);
+  } catch {
+    return false;
+  }
+  return splitPemCertificates(bundle).some((block) => {
+    try {
+      const ca = new X509Certificate(block);
+      return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+    } catch {
+      return false;
+    }
+  });
+}
+
 function fingerprintOf(pem: string): string | undefined {
   try {
     return new X509Certificate(pem).fingerprint256;

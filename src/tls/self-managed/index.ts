@@ -8,6 +8,7 @@ import { CaBundleInjector } from '../../kube/webhook-configuration.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { serviceDnsNames } from '../dev-certificates.js';
+import { bundleTrusts } from './ca-bundle.js';
 import { SecretCertificateProvider } from './secret-certificate-provider.js';
 
 export { SecretCertificateProvider, type BundlePublisher } from './secret-certificate-provider.js';
@@ -31,7 +32,7 @@ export interface SelfManagedCertificateSettings {
   /** CERT_CHECK_INTERVAL. */
   checkIntervalMs: number;
   log: Logger;
-  metrics?: Pick<Metrics, 'certificateExpiry' | 'certificateReloads'>;
+  metrics?: Pick<Metrics, 'certificateExpiry' | 'certificateReloads' | 'certificateCaInBundle' | 'onScrape'>;
   now?: () => Date;
   /** CA rotation overlap (publish -> switch -> drop); default max(check interval, 10 min). */
   caOverlapMs?: number;
@@ -99,6 +100,7 @@ export async function startSelfManagedCertificates(settings: SelfManagedCertific
     await Promise.all([provider.stop(), injector.stop()]);
     throw err;
   }
+  if (settings.metrics) publishCaInBundle(settings.metrics, settings.webhookConfig, injector, provider);
   log.info(
     { secret: `${settings.secret.namespace}/${settings.secret.name}`, webhookConfiguration: settings.webhookConfig, dnsNames: serviceDnsNames(settings.serviceName, settings.namespace) },
     'self-managed certificates started',
@@ -110,4 +112,26 @@ export async function startSelfManagedCertificates(settings: SelfManagedCertific
       await Promise.all([provider.stop(), injector.stop()]);
     },
   };
+}
+
+/**
+ * At each scrape: 1 when the caBundle every entry of the configuration carries (as last watched)
+ * trusts the served certificate, 0 otherwise (entries differ, no caBundle, another CA). Absent
+ * while the configuration is not known to exist (not yet read, or deleted to break glass).
+ */
+function publishCaInBundle(
+  metrics: Pick<Metrics, 'certificateCaInBundle' | 'onScrape'>,
+  configuration: string,
+  injector: Pick<CaBundleInjector, 'publishedBundle' | 'hasConfiguration'>,
+  provider: Pick<SecretCertificateProvider, 'current'>,
+): void {
+  metrics.onScrape(() => {
+    if (!injector.hasConfiguration()) {
+      metrics.certificateCaInBundle.remove({ configuration });
+      return;
+    }
+    const bundle = injector.publishedBundle();
+    const trusted = bundle !== undefined && bundleTrusts(bundle, provider.current().cert);
+    metrics.certificateCaInBundle.set({ configuration }, trusted ? 1 : 0);
+  });
 }
