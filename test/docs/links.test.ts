@@ -18,7 +18,6 @@ const PENDING_PAGES = [
   'docs/cli.md',
   'docs/credential-check.md',
   'docs/propagation-at-scale.md',
-  'docs/runbook.md',
   'docs/security.md',
 ];
 
