@@ -3,7 +3,8 @@
  * does), then `node dist/cli/main.js ...` (the `bin`) and `node dist/main.js` (`npm start`, the
  * image's entrypoint) in their own processes. Exit codes, help texts, --version, errors.
  */
-import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,8 @@ import { OPTIONS } from '../../src/config/config.js';
 import { type BuiltPackage, buildPackage, runNode, startNode } from '../support/built-cli.js';
 import { eventually } from '../support/eventually.js';
 
-const PACKAGE = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
+const ROOT = join(import.meta.dirname, '..', '..');
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
 const BIN = PACKAGE.bin['registry-config-webhook'] as string;
 
 let pkg: BuiltPackage;
@@ -172,4 +174,39 @@ describe('registry-config-webhook serve', () => {
       rmSync(certDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('docs/cli.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+
+  it.each(['review', 'certs', 'version'])('documents every flag `%s --help` lists', async (command) => {
+    const help = (await cli([command, '--help'])).stdout;
+    const flags = [...help.matchAll(/^ {2}(?:-\w, )? *(--[\w-]+)/gm)].map((m) => m[1] as string);
+    expect(flags.length).toBeGreaterThan(0);
+    for (const flag of flags) expect(doc, `${command} ${flag}`).toContain(`\`${flag}`);
+  });
+
+  it('every example in an sh block runs: a valid command line, exit 0 (or 1: a denial)', async () => {
+    const examples = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] as string).split('\n')).filter((line) => line.startsWith('npx registry-config-webhook '));
+    expect(examples.length).toBeGreaterThanOrEqual(8);
+    const cwd = mkdtempSync(join(tmpdir(), 'rcw-cli-docs-'));
+    try {
+      symlinkSync(join(ROOT, 'examples'), join(cwd, 'examples'));
+      mkdirSync(join(cwd, 'test'));
+      symlinkSync(join(ROOT, 'test', 'fixtures'), join(cwd, 'test', 'fixtures'));
+      const bin = `"${process.execPath}" "${join(pkg.dir, BIN)}"`;
+      for (const example of examples) {
+        const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+          execFile('sh', ['-c', example.replace(/^npx registry-config-webhook/, bin)], { cwd, env: { PATH: process.env.PATH ?? '', KUBECONFIG: '/nonexistent' } }, (error, _stdout, stderr) =>
+            resolve({ code: error ? Number(error.code) : 0, stderr }),
+          );
+        });
+        expect(result.stderr, example).not.toContain('for usage.');
+        expect([0, 1], `${example}: exit ${result.code}, ${result.stderr}`).toContain(result.code);
+      }
+      expect(existsSync(join(cwd, 'my-certs', 'tls.crt'))).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
