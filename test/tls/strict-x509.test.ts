@@ -5,6 +5,7 @@
  * certificate without key identifiers, as we made them before, is refused by the same checks.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate as NodeCertificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +23,16 @@ import { writeCertificates } from '../../src/cli/certs.js';
 import type { RunningServer } from '../../src/server.js';
 import { ensureDevCertificates } from '../../src/tls/dev-certificates.js';
 import { type CertificateAuthority, createCertificateAuthority, createServingCertificate } from '../../src/tls/generate.js';
+import { applyRotationPlan } from '../../src/tls/self-managed/apply-rotation.js';
+import { caBundleOf } from '../../src/tls/self-managed/ca-bundle.js';
+import { planRotation, type RotationSettings } from '../../src/tls/self-managed/rotation-plan.js';
+import type { CertificateSecretContents } from '../../src/tls/self-managed/secret-contents.js';
 import { type FakeApiServer } from '../support/fake-apiserver.js';
 import { captureLogs } from '../support/log-capture.js';
 import { startTestServer } from '../support/server.js';
 import { devCertificates } from '../support/webhook.js';
 import { NAMESPACE, publishedBundle, SECRET, SERVICE, SERVING_NAME, secretData, startFake, WEBHOOK_CONFIG } from './self-managed/support.js';
-import { HAS_OPENSSL, HAS_PYTHON_SSL, leafWithoutKeyIdentifiers, opensslVerifyStrict, pythonStrictHandshake } from './strict-x509.js';
+import { caWithoutKeyIdentifiers, HAS_OPENSSL, HAS_PYTHON_SSL, leafWithoutKeyIdentifiers, opensslVerifyStrict, pythonStrictHandshake } from './strict-x509.js';
 import { DAY_MS } from './support.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -209,5 +214,55 @@ describe.skipIf(!HAS_PYTHON_SSL)("Python's ssl with VERIFY_X509_STRICT against t
       const handshake = await pythonStrictHandshake((server as RunningServer).webhookPort, publishedBundle(fake), SERVING_NAME);
       expect(handshake).toEqual({ ok: true, strict: true, subject: SERVICE });
     });
+  });
+});
+
+describe('certificates made by older versions (no key identifiers) are replaced', () => {
+  it('dev certificates: an old CA in CERT_DIR is not reused for a new pair', async () => {
+    const dir = join(tempDir(), 'certs');
+    const old = await caWithoutKeyIdentifiers('registry-config-webhook development CA', { validityMs: 365 * DAY_MS });
+    await ensureDevCertificates(dir, { dnsNames: [], log: captureLogs().log }); // creates the directory layout
+    for (const file of ['tls.crt', 'tls.key']) rmSync(join(dir, file));
+    writeFileSync(join(dir, 'ca.crt'), old.cert);
+    writeFileSync(join(dir, 'ca.key'), old.key);
+    expect(await ensureDevCertificates(dir, { dnsNames: [], log: captureLogs().log })).toBe(true);
+    const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    expect(ca).not.toBe(old.cert);
+    expectCa(ca);
+    await expectStrictlyValid(ca, readFileSync(join(dir, 'tls.crt'), 'utf8'));
+  });
+
+  it('self-managed: a new serving certificate at once, a new CA through the usual overlap', async () => {
+    const HOUR = 60 * 60 * 1000;
+    const settings: RotationSettings = { caValidityMs: 3650 * DAY_MS, certValidityMs: 90 * DAY_MS, overlapMs: HOUR };
+    const dnsNames = [SERVICE, SERVING_NAME];
+    const t0 = new Date();
+    const oldCa = await caWithoutKeyIdentifiers('rcw CA 2020', { now: t0, validityMs: 3000 * DAY_MS });
+    const oldLeaf = await leafWithoutKeyIdentifiers(oldCa, dnsNames, [], { now: t0, validityMs: 80 * DAY_MS });
+    let contents: CertificateSecretContents = { caCert: oldCa.cert, caKey: oldCa.key, tlsCert: oldLeaf.cert, tlsKey: oldLeaf.key };
+    const check = async (now: Date) => {
+      const plan = planRotation({ contents, now, settings, dnsNames, publishedBundle: caBundleOf(contents) });
+      contents = await applyRotationPlan(contents, plan, { now, settings, dnsNames, name: 'rcw' });
+      return plan;
+    };
+
+    const first = await check(t0);
+    expect(first).toMatchObject({ ca: 'keep', nextCa: 'create', servingCertificate: 'issue' });
+    expect(first.changes.join('\n')).toMatch(/the CA has no Subject Key Identifier/);
+    expect(first.changes.join('\n')).toMatch(/the serving certificate has no key identifiers/);
+    expect(contents.caCert).toBe(oldCa.cert);
+    // Signed by the old CA until the switch, now with both identifiers (the old CA's from its key).
+    expect(new NodeCertificate(contents.tlsCert as string).verify(new NodeCertificate(oldCa.cert).publicKey)).toBe(true);
+    expect(extensionsOf(contents.tlsCert as string)).toMatchObject({ subjectKeyId: expect.stringMatching(/^[0-9a-f]{40}$/), authorityKeyId: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expectCa(contents.nextCaCert as string);
+
+    const switched = await check(new Date(t0.getTime() + HOUR));
+    expect(switched).toMatchObject({ ca: 'from-next', previousCa: 'from-current', servingCertificate: 'issue' });
+    const dropped = await check(new Date(t0.getTime() + 2 * HOUR));
+    expect(dropped.changes.join('\n')).toMatch(/dropping the previous CA/);
+    expect(contents.previousCaCert).toBeUndefined();
+    expectLeaf(contents.tlsCert as string, contents.caCert as string);
+    await expectStrictlyValid(contents.caCert as string, contents.tlsCert as string);
+    expect((await check(new Date(t0.getTime() + 3 * HOUR))).changes).toEqual([]);
   });
 });

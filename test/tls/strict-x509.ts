@@ -8,7 +8,16 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, X509
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509CertificateGenerator } from '@peculiar/x509';
+import {
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  type Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  SubjectAlternativeNameExtension,
+  X509CertificateGenerator,
+} from '@peculiar/x509';
 import type { CertificateAuthority } from '../../src/tls/generate.js';
 import type { KeyPair } from '../../src/tls/types.js';
 
@@ -74,30 +83,55 @@ export function pythonStrictHandshake(port: number, caPem: string, serverName: s
   });
 }
 
+interface CraftOptions {
+  now?: Date;
+  validityMs?: number;
+}
+
 /**
- * Made by us for the negative checks: a serving certificate signed by `ca` like ours but with no
- * Subject or Authority Key Identifier, as `selfsigned` made them before.
+ * Made by us for the negative and upgrade checks: a serving certificate signed by `ca` like ours,
+ * but with no Subject or Authority Key Identifier, as older versions (selfsigned) made them.
  */
-export async function leafWithoutKeyIdentifiers(ca: CertificateAuthority, dnsNames: string[], ipAddresses: string[] = []): Promise<KeyPair> {
+export async function leafWithoutKeyIdentifiers(ca: CertificateAuthority, dnsNames: string[], ipAddresses: string[] = [], options: CraftOptions = {}): Promise<KeyPair> {
+  return craft({
+    subject: dnsNames[0] ?? 'localhost',
+    issuer: new X509Certificate(ca.cert).subject,
+    signingKeyPem: ca.key,
+    extensions: [
+      new BasicConstraintsExtension(false, undefined, true),
+      new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+      new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
+      new SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))]),
+    ],
+    ...options,
+  });
+}
+
+/** Made by us: a CA as older versions made it, without a Subject Key Identifier. */
+export async function caWithoutKeyIdentifiers(commonName: string, options: CraftOptions = {}): Promise<CertificateAuthority> {
+  return craft({
+    subject: commonName,
+    issuer: `CN=${commonName}`,
+    extensions: [new BasicConstraintsExtension(true, undefined, true), new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true)],
+    ...options,
+  });
+}
+
+/** An EC P-256 certificate with exactly the given extensions; self-signed without `signingKeyPem`. */
+async function craft(spec: { subject: string; issuer: string; signingKeyPem?: string; extensions: Extension[] } & CraftOptions): Promise<KeyPair> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const caKey = createPrivateKey(ca.key);
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', caKey.export({ type: 'pkcs8', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const now = Date.now();
+  const signer = spec.signingKeyPem ? createPrivateKey(spec.signingKeyPem) : privateKey;
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', signer.export({ type: 'pkcs8', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const now = (spec.now ?? new Date()).getTime();
   const cert = await X509CertificateGenerator.create(
     {
-      subject: [{ CN: [dnsNames[0] ?? 'localhost'] }],
-      issuer: new X509Certificate(ca.cert).subject,
+      subject: [{ CN: [spec.subject] }],
+      issuer: spec.issuer,
       notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 24 * 60 * 60 * 1000),
-      publicKey: spki,
+      notAfter: new Date(now + (spec.validityMs ?? 24 * 60 * 60 * 1000)),
+      publicKey: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
       signingKey,
-      extensions: [
-        new BasicConstraintsExtension(false, undefined, true),
-        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
-        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
-        new SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))]),
-      ],
+      extensions: spec.extensions,
     },
     webcrypto,
   );
