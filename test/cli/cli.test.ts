@@ -31,6 +31,7 @@ describe('registry-config-webhook (the bin)', () => {
   it('is the file package.json names, and runs `serve` for npm start', () => {
     expect(BIN).toBe('./dist/cli/main.js');
     expect(PACKAGE.scripts.start).toBe('node dist/main.js');
+    expect(PACKAGE.scripts.certs).toBe(`npm run build --silent && node ${BIN.replace(/^\.\//, '')} certs`);
     expect(existsSync(join(pkg.dir, BIN))).toBe(true);
   });
 
