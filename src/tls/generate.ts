@@ -146,13 +146,10 @@ function spkiOf(privateKey: KeyObject): ArrayBuffer {
   return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
 }
 
-/** Always SHA-256; ECDSA on the key's own curve. */
+/** ECDSA on the key's own curve or RSA PKCS#1 v1.5; the generator hashes with SHA-256 (its default) for both. */
 async function signingKeyOf(privateKey: KeyObject, keyType: KeyType): Promise<webcrypto.CryptoKey> {
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const algorithm =
-    keyType === 'ec'
-      ? { name: 'ECDSA', namedCurve: webCryptoCurve(privateKey), hash: 'SHA-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const algorithm = keyType === 'ec' ? { name: 'ECDSA', namedCurve: webCryptoCurve(privateKey) } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   return crypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
 }
 
