@@ -1,15 +1,16 @@
-import { realpathSync } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CA_CERT_FILE, CA_KEY_FILE, CERT_FILE, CERT_FILE_MODE, KEY_FILE, KEY_FILE_MODE, writeFileAtomic } from '../tls/cert-files.js';
 import { createCertificateAuthority, createServingCertificate, isDnsName } from '../tls/generate.js';
 import { inspectKeyPair } from '../tls/inspect.js';
+import type { Command } from './command.js';
+import { booleanFlag, type FlagSpec, HELP_FLAG, parseCommandLine, stringFlag, stringsFlag, UsageError } from './flags.js';
 
 /**
- * `npm run certs -- --out DIR --dns name,name --ip 127.0.0.1 [--days N] [--force]`: a CA and a
- * serving pair for registering the webhook by hand (clientConfig.url + caBundle).
+ * `registry-config-webhook certs --out DIR --dns name,name --ip 127.0.0.1 [--days N] [--force]`
+ * (also `npm run certs -- ...`): a CA and a serving pair for registering the webhook by hand
+ * (clientConfig.url + caBundle).
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -18,11 +19,14 @@ export const MAX_DAYS = 3650;
 const CA_VALIDITY_DAYS = 3650;
 const CA_COMMON_NAME = 'registry-config-webhook CA';
 
-export const USAGE = `Usage: npm run certs -- --out DIR [--dns NAME[,NAME...]] [--ip ADDRESS[,ADDRESS...]] [--days N] [--force]
-
-Writes ca.crt, ca.key, tls.crt and tls.key to DIR: a CA and a serving certificate it signed for
-the given DNS names and IP addresses (at least one), valid N days (default ${DEFAULT_DAYS}, at most ${MAX_DAYS}).
---dns and --ip may be repeated. Existing files are only replaced with --force.`;
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'out', type: 'string', value: 'DIR', help: 'directory to write ca.crt, ca.key, tls.crt and tls.key to (required)' },
+  { name: 'dns', type: 'string', multiple: true, value: 'NAME[,NAME...]', help: 'DNS names of the serving certificate' },
+  { name: 'ip', type: 'string', multiple: true, value: 'ADDRESS[,ADDRESS...]', help: 'IP addresses of the serving certificate' },
+  { name: 'days', type: 'string', value: 'N', help: `validity of the serving certificate in days, 1 to ${MAX_DAYS}`, defaultText: String(DEFAULT_DAYS) },
+  { name: 'force', type: 'boolean', help: 'replace files that exist' },
+  HELP_FLAG,
+];
 
 export interface CertsArgs {
   out: string;
@@ -32,46 +36,24 @@ export interface CertsArgs {
   force: boolean;
 }
 
-/** Bad command line (or refusing to overwrite): exit code 2. */
-export class CertsUsageError extends Error {
-  override readonly name = 'CertsUsageError';
-  constructor(
-    message: string,
-    readonly showUsage = true,
-  ) {
-    super(message);
-  }
+/** Refusing to overwrite: exit code 2, without the usage hint. */
+export class FilesExistError extends Error {
+  override readonly name = 'FilesExistError';
 }
 
-/** `--name value` and `--name=value`; `--help` yields undefined. */
+/** The arguments of `certs`; bad ones are a UsageError. `--help` yields undefined. */
 export function parseCertsArgs(argv: readonly string[]): CertsArgs | undefined {
-  let out: string | undefined;
-  let days = DEFAULT_DAYS;
-  let force = false;
-  const dnsNames: string[] = [];
-  const ipAddresses: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') return undefined;
-    if (arg === '--force') {
-      force = true;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (!['--out', '--dns', '--ip', '--days'].includes(name)) throw new CertsUsageError(`unknown argument "${arg}"`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else value = argv[++i];
-    if (value === undefined || value === '') throw new CertsUsageError(`${name} needs a value`);
-    if (name === '--out') out = value;
-    else if (name === '--days') days = parseDays(value);
-    else if (name === '--dns') dnsNames.push(...list(value).map(checkDnsName));
-    else ipAddresses.push(...list(value).map(checkIp));
-  }
-  if (out === undefined) throw new CertsUsageError('--out DIR is required');
-  if (dnsNames.length === 0 && ipAddresses.length === 0) throw new CertsUsageError('give at least one --dns name or --ip address');
-  return { out, dnsNames: [...new Set(dnsNames)], ipAddresses: [...new Set(ipAddresses)], days, force };
+  const parsed = parseCommandLine(argv, FLAGS);
+  if (booleanFlag(parsed, 'help')) return undefined;
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  const out = stringFlag(parsed, 'out');
+  if (out === undefined) throw new UsageError('--out DIR is required');
+  const dnsNames = stringsFlag(parsed, 'dns').flatMap(list).map(checkDnsName);
+  const ipAddresses = stringsFlag(parsed, 'ip').flatMap(list).map(checkIp);
+  if (dnsNames.length === 0 && ipAddresses.length === 0) throw new UsageError('give at least one --dns name or --ip address');
+  const daysText = stringFlag(parsed, 'days');
+  const days = daysText === undefined ? DEFAULT_DAYS : parseDays(daysText);
+  return { out, dnsNames: [...new Set(dnsNames)], ipAddresses: [...new Set(ipAddresses)], days, force: booleanFlag(parsed, 'force') };
 }
 
 export interface WrittenCertificates {
@@ -88,7 +70,7 @@ export async function writeCertificates(args: CertsArgs, now: Date = new Date())
   const files = { caCert: join(dir, CA_CERT_FILE), caKey: join(dir, CA_KEY_FILE), cert: join(dir, CERT_FILE), key: join(dir, KEY_FILE) };
   if (!args.force) {
     for (const file of Object.values(files)) {
-      if (await exists(file)) throw new CertsUsageError(`${file} exists; use --force to replace it`, false);
+      if (await exists(file)) throw new FilesExistError(`${file} exists; use --force to replace it`);
     }
   }
   const ca = await createCertificateAuthority({ commonName: CA_COMMON_NAME, validityMs: Math.max(CA_VALIDITY_DAYS, args.days) * DAY_MS, now });
@@ -121,26 +103,31 @@ export function describeWritten(written: WrittenCertificates, args: CertsArgs): 
   ].join('\n');
 }
 
-/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad arguments). */
-export async function runCertsCli(argv: readonly string[], io: { stdout: (text: string) => void; stderr: (text: string) => void }): Promise<number> {
-  try {
+export const certsCommand: Command = {
+  name: 'certs',
+  summary: 'write a CA and a serving certificate for registering the webhook by hand',
+  usage: '--out DIR (--dns NAME | --ip ADDRESS)... [flags]',
+  description: [
+    'Writes ca.crt, ca.key, tls.crt and tls.key to DIR: a CA and a serving certificate it signed for',
+    `the given DNS names and IP addresses (at least one), valid --days days (the CA ${CA_VALIDITY_DAYS} days, or`,
+    'longer if --days is). Keys are PKCS#8 PEM, mode 0600. Prints the caBundle for the',
+    'MutatingWebhookConfiguration. Existing files are only replaced with --force.',
+  ].join('\n'),
+  flags: FLAGS,
+  footer: 'Exit codes: 0 written, 1 failure, 2 bad command line or files exist.',
+  async run(argv, io) {
     const args = parseCertsArgs(argv);
-    if (!args) {
-      io.stdout(`${USAGE}\n`);
+    if (!args) return 0;
+    try {
+      const written = await writeCertificates(args);
+      io.stdout(describeWritten(written, args));
       return 0;
+    } catch (err) {
+      io.stderr(`certs: ${(err as Error).message}\n`);
+      return err instanceof FilesExistError ? 2 : 1;
     }
-    const written = await writeCertificates(args);
-    io.stdout(describeWritten(written, args));
-    return 0;
-  } catch (err) {
-    if (err instanceof CertsUsageError) {
-      io.stderr(err.showUsage ? `certs: ${err.message}\n\n${USAGE}\n` : `certs: ${err.message}\n`);
-      return 2;
-    }
-    io.stderr(`certs: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
+  },
+};
 
 function list(value: string): string[] {
   return value
@@ -151,19 +138,19 @@ function list(value: string): string[] {
 
 function parseDays(value: string): number {
   const days = Number(value);
-  if (!/^\d+$/.test(value) || days < 1 || days > MAX_DAYS) throw new CertsUsageError(`--days must be an integer from 1 to ${MAX_DAYS}, got "${value}"`);
+  if (!/^\d+$/.test(value) || days < 1 || days > MAX_DAYS) throw new UsageError(`--days must be an integer from 1 to ${MAX_DAYS}, got "${value}"`);
   return days;
 }
 
 function checkDnsName(name: string): string {
   if (!isDnsName(name)) {
-    throw new CertsUsageError(`--dns: "${name}" is not a lowercase DNS name`);
+    throw new UsageError(`--dns: "${name}" is not a lowercase DNS name`);
   }
   return name;
 }
 
 function checkIp(ip: string): string {
-  if (isIP(ip) === 0) throw new CertsUsageError(`--ip: "${ip}" is not an IP address`);
+  if (isIP(ip) === 0) throw new UsageError(`--ip: "${ip}" is not an IP address`);
   return ip;
 }
 
@@ -174,21 +161,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  process.exitCode = await runCertsCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
 }

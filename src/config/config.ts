@@ -192,19 +192,3 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
   }
   return flags;
 }
-
-export function helpText(): string {
-  const lines = [
-    'registry-config-webhook: admission webhook and resolver for serverless registry-config Secrets',
-    '',
-    'Usage: registry-config-webhook [--flag value ...]   (every flag has an environment variable twin)',
-    '       registry-config-webhook review FILE|- [--show-secrets]',
-    '',
-    'Options:',
-  ];
-  for (const spec of Object.values(OPTIONS) as OptionSpec<unknown>[]) {
-    const def = spec.defaultText === undefined ? '' : ` (default: ${spec.defaultText})`;
-    lines.push(`  ${spec.flag.padEnd(26)} ${spec.env.padEnd(24)} ${spec.help}${def}`);
-  }
-  return lines.join('\n');
-}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { CA_CERT_FILE, CA_KEY_FILE, CERT_FILE, CERT_FILE_MODE, KEY_FILE, KEY_FILE_MODE, writeFileAtomic } from './cert-files.js';
 import { type CertificateAuthority, createCertificateAuthority, createServingCertificate } from './generate.js';
-import { inspectKeyPair } from './inspect.js';
+import { inspectKeyPair, keyIdentifiersOf } from './inspect.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEV_CA_VALIDITY_MS = 10 * 365 * DAY_MS;
@@ -66,11 +66,14 @@ export async function ensureDevCertificates(certDir: string, options: DevCertifi
   return true;
 }
 
-/** The CA already in `certDir` when it is complete and valid, so a CA clients trust is kept. */
+/**
+ * The CA already in `certDir` when it is complete and valid, so a CA clients trust is kept; not
+ * one an older version made without a Subject Key Identifier, which strict clients refuse.
+ */
 async function reusableCa(certDir: string, now: Date): Promise<CertificateAuthority | undefined> {
   try {
     const ca = { cert: await readFile(join(certDir, CA_CERT_FILE), 'utf8'), key: await readFile(join(certDir, CA_KEY_FILE), 'utf8') };
-    return inspectKeyPair(ca, now).ok && new X509Certificate(ca.cert).ca ? ca : undefined;
+    return inspectKeyPair(ca, now).ok && new X509Certificate(ca.cert).ca && keyIdentifiersOf(ca.cert).subject ? ca : undefined;
   } catch {
     return undefined;
   }

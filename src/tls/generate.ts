@@ -1,6 +1,19 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { type KeyObject, X509Certificate, createPrivateKey, createPublicKey, generateKeyPair, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import { generate } from 'selfsigned';
+import { promisify } from 'node:util';
+import {
+  AuthorityKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  type Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
+  X509Certificate as PeculiarCertificate,
+  X509CertificateGenerator,
+} from '@peculiar/x509';
 import type { KeyPair } from './types.js';
 
 /** A certificate authority in PEM: its certificate and its private key. */
@@ -33,28 +46,46 @@ export interface ServingCertificateOptions {
   now?: Date;
 }
 
-type GenerateOptions = NonNullable<Parameters<typeof generate>[1]>;
+type KeyType = 'ec' | 'rsa';
 
-/** A CA (basicConstraints CA, keyCertSign) with a new EC P-256 key, self-signed with ECDSA-SHA256. */
+// Node's own WebCrypto, passed to every call: no global provider to set or to depend on.
+const crypto: webcrypto.Crypto = webcrypto;
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * A CA with a new EC P-256 key, self-signed with ECDSA-SHA256: basicConstraints CA and keyUsage
+ * keyCertSign + cRLSign (both critical) and a Subject Key Identifier, as RFC 5280 asks of a CA.
+ */
 export async function createCertificateAuthority(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
   checkCommonName(options.commonName);
   const { notBefore, notAfter } = validity(options.validityMs, options.now);
-  const pems = await generate([{ name: 'commonName', value: options.commonName }], {
-    ...keyOptions('ec'),
-    notBeforeDate: notBefore,
-    notAfterDate: notAfter,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
+  const key = await newKey('ec');
+  const publicKey = spkiOf(key);
+  const name = [{ CN: [options.commonName] }];
+  const cert = await X509CertificateGenerator.create(
+    {
+      subject: name,
+      issuer: name,
+      notBefore,
+      notAfter,
+      publicKey,
+      signingKey: await signingKeyOf(key, 'ec'),
+      extensions: [
+        new BasicConstraintsExtension(true, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true),
+        await SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  return { cert: certificatePem(cert), key: privateKeyPem(key) };
 }
 
 /**
  * A serving certificate (serverAuth, not a CA) for the given DNS names and IP addresses, signed by
- * `ca`. Its key has the CA key's type (selfsigned signs with the algorithm of the new key). It never
- * outlives the CA: notAfter is capped at the CA's. Returns the pair with `ca` set to the CA certificate.
+ * `ca`, with a Subject Key Identifier and an Authority Key Identifier naming the CA's key. Its key
+ * has the CA key's type. It never outlives the CA: notAfter is capped at the CA's. Returns the
+ * pair with `ca` set to the CA certificate.
  */
 export async function createServingCertificate(options: ServingCertificateOptions): Promise<KeyPair & { ca: string }> {
   const dnsNames = [...new Set(options.dnsNames)];
@@ -66,31 +97,79 @@ export async function createServingCertificate(options: ServingCertificateOption
   checkCommonName(commonName);
 
   const caCert = parseCaCertificate(options.ca.cert);
-  const keyType = caKeyType(options.ca.key);
+  const caKey = parseCaKey(options.ca.key);
+  const keyType = caKey.asymmetricKeyType as KeyType;
   const { notBefore, notAfter } = validity(options.validityMs, options.now);
   const caNotAfter = new Date(caCert.validTo);
-  const pems = await generate([{ name: 'commonName', value: commonName }], {
-    ...keyOptions(keyType),
-    notBeforeDate: notBefore,
-    notAfterDate: notAfter > caNotAfter ? caNotAfter : notAfter,
-    ca: { cert: options.ca.cert, key: options.ca.key },
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      // keyEncipherment only matters for RSA key exchange; ECDSA keys only sign.
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: keyType === 'rsa', critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [...dnsNames.map((value) => ({ type: 2 as const, value })), ...ipAddresses.map((ip) => ({ type: 7 as const, ip }))],
-      },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private, ca: options.ca.cert };
+  const key = await newKey(keyType);
+  const publicKey = spkiOf(key);
+  const cert = await X509CertificateGenerator.create(
+    {
+      subject: [{ CN: [commonName] }],
+      // The issuer name exactly as the CA certificate encodes it, so chain building matches bytes.
+      issuer: new PeculiarCertificate(caCert.raw).subjectName,
+      notBefore,
+      notAfter: notAfter > caNotAfter ? caNotAfter : notAfter,
+      publicKey,
+      signingKey: await signingKeyOf(caKey, keyType),
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        // keyEncipherment only matters for RSA key exchange; ECDSA keys only sign.
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature | (keyType === 'rsa' ? KeyUsageFlags.keyEncipherment : 0), true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
+        new SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))]),
+        await SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
+        await authorityKeyIdentifier(caCert),
+      ],
+    },
+    crypto,
+  );
+  return { cert: certificatePem(cert), key: privateKeyPem(key), ca: options.ca.cert };
 }
 
-/** selfsigned signs with SHA-1 unless told otherwise; always SHA-256 here. */
-function keyOptions(keyType: 'ec' | 'rsa'): GenerateOptions {
-  return keyType === 'ec' ? { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } : { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' };
+/** The CA's Subject Key Identifier; for a CA without one (made elsewhere or by an older version), the same hash of its key. */
+async function authorityKeyIdentifier(caCert: X509Certificate): Promise<Extension> {
+  const ca = new PeculiarCertificate(caCert.raw);
+  const ski = ca.getExtension(SubjectKeyIdentifierExtension);
+  if (ski) return new AuthorityKeyIdentifierExtension(ski.keyId, false);
+  return AuthorityKeyIdentifierExtension.create(ca.publicKey, false, crypto);
+}
+
+function newKey(keyType: KeyType): Promise<KeyObject> {
+  const pair = keyType === 'ec' ? generateKeyPairAsync('ec', { namedCurve: 'P-256' }) : generateKeyPairAsync('rsa', { modulusLength: 2048 });
+  return pair.then(({ privateKey }) => privateKey);
+}
+
+/** SubjectPublicKeyInfo DER of a private key's public half: what a certificate carries. */
+function spkiOf(privateKey: KeyObject): ArrayBuffer {
+  const der = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
+}
+
+/** ECDSA on the key's own curve or RSA PKCS#1 v1.5; the generator hashes with SHA-256 (its default) for both. */
+async function signingKeyOf(privateKey: KeyObject, keyType: KeyType): Promise<webcrypto.CryptoKey> {
+  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const algorithm = keyType === 'ec' ? { name: 'ECDSA', namedCurve: webCryptoCurve(privateKey) } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  return crypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
+}
+
+const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+function webCryptoCurve(key: KeyObject): string {
+  const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+  const name = CURVES[curve];
+  if (!name) throw new Error(`the CA key's curve "${curve}" is not supported (P-256, P-384 or P-521)`);
+  return name;
+}
+
+/** PEM with a final newline, so files concatenate into bundles. */
+function certificatePem(cert: PeculiarCertificate): string {
+  return `${cert.toString('pem').trimEnd()}\n`;
+}
+
+/** PKCS#8 ("BEGIN PRIVATE KEY"), as kubernetes.io/tls Secrets and cert-manager commonly hold. */
+function privateKeyPem(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 function validity(validityMs: number, now: Date = new Date()): { notBefore: Date; notAfter: Date } {
@@ -109,15 +188,16 @@ function parseCaCertificate(pem: string): X509Certificate {
   return cert;
 }
 
-function caKeyType(pem: string): 'ec' | 'rsa' {
-  let type: string | undefined;
+function parseCaKey(pem: string): KeyObject {
+  let key: KeyObject;
   try {
-    type = createPrivateKey(pem).asymmetricKeyType;
+    key = createPrivateKey(pem);
   } catch {
     throw new Error('the CA key is not a valid unencrypted PEM private key');
   }
+  const type = key.asymmetricKeyType;
   if (type !== 'ec' && type !== 'rsa') throw new Error(`the CA key type "${String(type)}" is not supported (ec or rsa)`);
-  return type;
+  return key;
 }
 
 /** X.509 limits a common name to 64 characters; SANs are what clients check anyway. */
@@ -125,7 +205,7 @@ function defaultCommonName(dnsNames: readonly string[], ipAddresses: readonly st
   return [...dnsNames, ...ipAddresses].find((name) => name.length <= 64) ?? 'serving-certificate';
 }
 
-// selfsigned builds the subject as "CN=<value>" text: characters with a meaning in a DN are refused.
+// Plain names only: a subject that reads the same in every tool (no DN escaping to get wrong).
 function checkCommonName(commonName: string): void {
   if (!/^[A-Za-z0-9 ._:*-]{1,64}$/.test(commonName)) {
     throw new Error(`invalid common name "${commonName}": use 1 to 64 letters, digits, spaces and . _ : * -`);

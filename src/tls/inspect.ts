@@ -1,4 +1,5 @@
 import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
+import { AuthorityKeyIdentifierExtension, X509Certificate as ParsedCertificate, SubjectKeyIdentifierExtension } from '@peculiar/x509';
 import type { KeyPair } from './types.js';
 
 export interface CertificateFacts {
@@ -81,4 +82,18 @@ function subjectAltNames(cert: X509Certificate): { dnsNames: string[]; ipAddress
     else if (entry.startsWith('IP Address:')) ipAddresses.push(entry.slice(11));
   }
   return { dnsNames, ipAddresses };
+}
+
+/**
+ * Which key identifiers a certificate carries. Strict X.509 clients (OpenSSL's -x509_strict,
+ * Python >= 3.13) refuse a CA without a Subject Key Identifier and a leaf without an Authority Key
+ * Identifier; older versions of this server made both without. Unparsable: neither.
+ */
+export function keyIdentifiersOf(pem: string): { subject: boolean; authority: boolean } {
+  try {
+    const cert = new ParsedCertificate(pem);
+    return { subject: cert.getExtension(SubjectKeyIdentifierExtension) !== null, authority: cert.getExtension(AuthorityKeyIdentifierExtension) !== null };
+  } catch {
+    return { subject: false, authority: false };
+  }
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OPTIONS, helpText, parseConfig } from '../../src/config/config.js';
+import { commandHelp } from '../../src/cli/command.js';
+import { serveCommand } from '../../src/cli/serve.js';
+import { OPTIONS, parseConfig } from '../../src/config/config.js';
 import { OptionError } from '../../src/config/options.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 
@@ -66,7 +68,7 @@ describe('configuration', () => {
   });
 
   it('--help and docs/configuration.md show every option', () => {
-    const help = helpText();
+    const help = commandHelp(serveCommand);
     const reference = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const spec of Object.values(OPTIONS)) {
       expect(help).toContain(spec.env);

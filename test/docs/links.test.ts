@@ -15,7 +15,6 @@ const CHECKED = [...documentationFiles(), 'charts/registry-config-webhook/README
  */
 const PENDING_PAGES = [
   'docs/authentication.md',
-  'docs/cli.md',
   'docs/credential-check.md',
   'docs/propagation-at-scale.md',
   'docs/security.md',

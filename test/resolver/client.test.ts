@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { generate } from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryConfig } from '../../src/registry/precedence.js';
 import { createRegistryConfigClient, RegistryConfigError, type RegistryConfigClient } from '../../src/resolver/client.js';
 import { RegistryIndex } from '../../src/resolver/registry-index.js';
 import { registerResolverRoutes, type AuthorizeHook } from '../../src/resolver/routes.js';
+import { createCertificateAuthority, createServingCertificate } from '../../src/tls/generate.js';
 import { clusterSecret, defaultSecret, namespaceSecret, refOf, SYSTEM } from './secrets.js';
 
 let apps: FastifyInstance[] = [];
@@ -69,18 +69,12 @@ describe('createRegistryConfigClient', () => {
   });
 
   it('get over HTTPS trusting only the given CA; a wrong URL is an error, not "no config"', async () => {
-    const pair = await generate([{ name: 'commonName', value: 'localhost' }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      extensions: [
-        { name: 'basicConstraints', cA: true },
-        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
-      ],
-    });
-    const { port } = await serve(newIndex(), { https: { key: pair.private, cert: pair.cert } });
-    expect(await client({ url: `https://127.0.0.1:${port}`, ca: pair.cert }).get('a')).toMatchObject({ source: 'namespace' });
+    const ca = await createCertificateAuthority({ commonName: 'client test CA', validityMs: 24 * 60 * 60 * 1000 });
+    const pair = await createServingCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityMs: 24 * 60 * 60 * 1000 });
+    const { port } = await serve(newIndex(), { https: { key: pair.key, cert: pair.cert } });
+    expect(await client({ url: `https://127.0.0.1:${port}`, ca: ca.cert }).get('a')).toMatchObject({ source: 'namespace' });
     await expect(client({ url: `https://127.0.0.1:${port}` }).get('a')).rejects.toThrow(/self-signed|certificate/);
-    await expect(client({ url: `https://127.0.0.1:${port}/wrong`, ca: pair.cert }).get('a')).rejects.toMatchObject({ status: 404 });
+    await expect(client({ url: `https://127.0.0.1:${port}/wrong`, ca: ca.cert }).get('a')).rejects.toMatchObject({ status: 404 });
   });
 
   it('watch: current state, changes, null when nothing applies; close() unsubscribes on the server', async () => {

@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCertsArgs, runCertsCli } from '../../src/cli/certs.js';
+import { parseCertsArgs } from '../../src/cli/certs.js';
+import { runCli } from '../../src/cli/run.js';
 import { inspectKeyPair } from '../../src/tls/inspect.js';
 import { DAY_MS, removeDir, tempDir } from './support.js';
 
@@ -27,13 +28,16 @@ describe('parseCertsArgs', () => {
     [['--out', 'd', '--dns', 'a', '--days', '0'], /--days must be an integer from 1 to 3650/],
     [['--out', 'd', '--dns', 'a', '--days', '1.5'], /--days must be an integer/],
     [['--out', 'd', '--dns'], /--dns needs a value/],
-    [['--out', 'd', '--dns', 'a', '--color'], /unknown argument "--color"/],
+    [['--out', 'd', '--dns', 'a', '--color'], /unknown flag --color/],
+    [['--out', 'd', '--dns', 'a', '--force=yes'], /--force takes no value/],
+    [['--out', '--dns', 'a'], /--out needs a value/],
+    [['--out', 'd', '--dns', 'a', 'extra'], /unexpected argument "extra"/],
   ])('refuses %j', (argv, error) => {
     expect(() => parseCertsArgs(argv)).toThrow(error);
   });
 });
 
-describe('runCertsCli', () => {
+describe('registry-config-webhook certs', () => {
   const dirs: string[] = [];
   afterEach(async () => {
     for (const dir of dirs.splice(0)) await removeDir(dir);
@@ -41,7 +45,7 @@ describe('runCertsCli', () => {
   const run = async (argv: string[]) => {
     let stdout = '';
     let stderr = '';
-    const code = await runCertsCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    const code = await runCli(['certs', ...argv], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
     return { code, stdout, stderr };
   };
 
@@ -75,13 +79,13 @@ describe('runCertsCli', () => {
     expect(await read('ca.crt')).not.toBe(ca);
   });
 
-  it('exits 2 with the reason and the usage on bad arguments, writing nothing', async () => {
+  it('exits 2 with the reason and a hint on bad arguments, writing nothing', async () => {
     const out = join(await tempDir(), 'out');
     dirs.push(out);
     const { code, stdout, stderr } = await run(['--out', out, '--ip', 'nope']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^certs: --ip: "nope" is not an IP address\n\nUsage: npm run certs/);
+    expect(stderr).toBe('registry-config-webhook certs: --ip: "nope" is not an IP address\nRun \'registry-config-webhook certs --help\' for usage.\n');
     await expect(stat(out)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -22,10 +22,12 @@ describe('createCertificateAuthority', () => {
     expect(cert.checkPrivateKey(createPrivateKey(ca.key))).toBe(true);
   });
 
-  it('has an EC P-256 key and an ECDSA-SHA256 signature (selfsigned defaults to RSA and SHA-1)', () => {
+  it('has an EC P-256 key and an ECDSA-SHA256 signature, and a PKCS#8 PEM key', () => {
     expect(cert.publicKey.asymmetricKeyType).toBe('ec');
     expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(signatureAlgorithmOid(ca.cert)).toBe(ECDSA_WITH_SHA256);
+    expect(ca.key).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
+    expect(ca.cert).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
   });
 
   it('is valid from an hour before now for the requested time', () => {

@@ -50,7 +50,7 @@ export async function applyRotationPlan(contents: CertificateSecretContents, pla
 
 /**
  * A distinct subject per CA: old and new CA are trusted side by side during a rotation, and TLS
- * libraries look issuers up by subject name (these certificates carry no key identifiers).
+ * libraries look issuers up by subject name first (the key identifiers only break ties).
  */
 export function caCommonName(name: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

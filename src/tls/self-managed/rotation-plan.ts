@@ -21,13 +21,14 @@
  * still trust A. At every step the caBundle trusts whatever any replica may still serve.
  *
  * The serving certificate is renewed at two thirds of its life, when its DNS names differ from the
- * wanted ones, when the signing CA changes or when it is not signed by the current CA, missing, or
- * unusable. A CA that is missing, garbage, expired or has no matching key is replaced at once
+ * wanted ones, when the signing CA changes or when it is not signed by the current CA, missing,
+ * unusable, or without key identifiers (made by an older version). A CA without a Subject Key
+ * Identifier is rotated as if at its renewal time. A CA that is missing, garbage, expired or has no matching key is replaced at once
  * (its certificate is kept as ca-previous while it is still valid, for replicas still serving it).
  */
 import { X509Certificate } from 'node:crypto';
 import { CLOCK_SKEW_ALLOWANCE_MS } from '../generate.js';
-import { type CertificateFacts, inspectCertificate, inspectKeyPair } from '../inspect.js';
+import { type CertificateFacts, inspectCertificate, inspectKeyPair, keyIdentifiersOf } from '../inspect.js';
 import { bundleContains } from './ca-bundle.js';
 import type { CertificateSecretContents } from './secret-contents.js';
 
@@ -161,7 +162,14 @@ export function planRotation(input: RotationInput): RotationPlan {
     }
     if (ca === 'keep' && nextCa === 'none' && previousCa === 'none') {
       const renewAt = caRenewalTime(current.facts, settings);
-      if (now.getTime() >= renewAt.getTime()) {
+      // A CA an older version made has no Subject Key Identifier, which strict clients refuse:
+      // replace it now, through the same overlap as any renewal.
+      const lacksKeyId = !keyIdentifiersOf(contents.caCert as string).subject;
+      if (lacksKeyId) {
+        nextCa = 'create';
+        nextCaAddedAt = now;
+        changes.push('the CA has no Subject Key Identifier (made by an older version; strict X.509 clients refuse it): publishing a next CA');
+      } else if (now.getTime() >= renewAt.getTime()) {
         nextCa = 'create';
         nextCaAddedAt = now;
         changes.push(`the CA reaches its renewal time (it expires at ${current.facts.notAfter.toISOString()}): publishing a next CA`);
@@ -230,6 +238,10 @@ function servingVerdict(
   if (!inspection.ok) return { renew: true, reason: `the serving certificate is unusable (${inspection.error}): issuing a new one` };
   const cert = new X509Certificate(contents.tlsCert);
   if (!signedBy(cert, ca)) return { renew: true, reason: 'the serving certificate is not signed by the current CA: issuing a new one' };
+  const ids = keyIdentifiersOf(contents.tlsCert);
+  if (!ids.subject || !ids.authority) {
+    return { renew: true, reason: 'the serving certificate has no key identifiers (made by an older version; strict X.509 clients refuse it): issuing a new one' };
+  }
   const wanted = new Set(input.dnsNames);
   const names = new Set(inspection.dnsNames);
   if (inspection.ipAddresses.length > 0 || names.size !== wanted.size || [...wanted].some((name) => !names.has(name))) {
