@@ -37,7 +37,7 @@ export function discoveryKeySource(kubeConfig: KubeConfig, timeoutMs: number): I
   return async () => {
     let issuer: string;
     try {
-      const document = parseJson(await wellKnown.getServiceAccountIssuerOpenIDConfiguration(requestOptions({ userAgent: USER_AGENT, timeoutMs })));
+      const document = parseJson(await wellKnown.getServiceAccountIssuerOpenIDConfiguration({}, requestOptions({ userAgent: USER_AGENT, timeoutMs })));
       issuer = typeof document === 'object' && document !== null && typeof (document as { issuer?: unknown }).issuer === 'string' ? (document as { issuer: string }).issuer : '';
     } catch (err) {
       throw new Error(`service-account issuer discovery failed: ${describeApiError(err)}`);
@@ -45,7 +45,7 @@ export function discoveryKeySource(kubeConfig: KubeConfig, timeoutMs: number): I
     if (issuer === '') throw new Error('service-account issuer discovery: the document names no issuer');
     let keySet: unknown;
     try {
-      keySet = parseJson(await openid.getServiceAccountIssuerOpenIDKeyset(withAccept(requestOptions({ userAgent: USER_AGENT, timeoutMs }), JWK_SET_MEDIA_TYPE)));
+      keySet = parseJson(await openid.getServiceAccountIssuerOpenIDKeyset({}, withAccept(requestOptions({ userAgent: USER_AGENT, timeoutMs }), JWK_SET_MEDIA_TYPE)));
     } catch (err) {
       throw new Error(`service-account key set (/openid/v1/jwks) failed: ${describeApiError(err)}`);
     }

@@ -22,6 +22,8 @@ export interface FakeToken extends UserInfo {
   /** Audiences the token is valid for; default the API server's audiences. */
   audiences?: string[];
   expiresAt?: Date;
+  /** The token's `nbf`: not valid before. */
+  notBefore?: Date;
   /** Set for ServiceAccount tokens: the review fails once the ServiceAccount is gone or replaced. */
   serviceAccount?: { namespace: string; name: string; uid: string };
 }
@@ -86,6 +88,7 @@ export function tokenReviewStatus(
   const audiences = wanted.filter((a) => tokenAudiences.includes(a));
   if (audiences.length === 0) return failure(`token audiences ${goList(tokenAudiences)} is invalid for the target audiences ${goList(wanted)}`);
   if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) return failure('service account token has expired');
+  if (token.notBefore && token.notBefore.getTime() > now.getTime()) return failure('service account token is not valid yet');
   if (token.serviceAccount) {
     const { namespace, name, uid } = token.serviceAccount;
     const sa = store.get('serviceaccounts', storeKey(namespace, name));
@@ -234,6 +237,7 @@ export function tokenFromClaims(claims: TokenClaims): FakeToken | undefined {
     serviceAccount: { namespace, name, uid },
   };
   if (typeof claims.exp === 'number') token.expiresAt = new Date(claims.exp * 1000);
+  if (typeof claims.nbf === 'number') token.notBefore = new Date(claims.nbf * 1000);
   return token;
 }
 
