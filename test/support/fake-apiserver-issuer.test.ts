@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeApiServer, startFakeApiServer } from './fake-apiserver.js';
 
 interface Exchange {
-  request: { headers: Record<string, string> };
+  request: { headers: Record<string, string>; body: unknown };
   response: { status: number; headers: Record<string, string>; body: unknown };
 }
 
