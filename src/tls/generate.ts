@@ -88,6 +88,39 @@ export async function createServingCertificate(options: ServingCertificateOption
   return { cert: pems.cert, key: pems.private, ca: options.ca.cert };
 }
 
+export interface ClientCertificateOptions {
+  ca: CertificateAuthority;
+  /** The client's name (kube-apiserver's own certificate usually says kube-apiserver or similar). */
+  commonName: string;
+  validityMs: number;
+  /** Defaults to the current time. */
+  now?: Date;
+}
+
+/**
+ * A client certificate (clientAuth, not a CA) signed by `ca`, e.g. for kube-apiserver to present
+ * to the webhook when WEBHOOK_CLIENT_CA is set. Key type and lifetime cap as for serving certificates.
+ */
+export async function createClientCertificate(options: ClientCertificateOptions): Promise<KeyPair & { ca: string }> {
+  checkCommonName(options.commonName);
+  const caCert = parseCaCertificate(options.ca.cert);
+  const keyType = caKeyType(options.ca.key);
+  const { notBefore, notAfter } = validity(options.validityMs, options.now);
+  const caNotAfter = new Date(caCert.validTo);
+  const pems = await generate([{ name: 'commonName', value: options.commonName }], {
+    ...keyOptions(keyType),
+    notBeforeDate: notBefore,
+    notAfterDate: notAfter > caNotAfter ? caNotAfter : notAfter,
+    ca: { cert: options.ca.cert, key: options.ca.key },
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: keyType === 'rsa', critical: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private, ca: options.ca.cert };
+}
+
 /** selfsigned signs with SHA-1 unless told otherwise; always SHA-256 here. */
 function keyOptions(keyType: 'ec' | 'rsa'): GenerateOptions {
   return keyType === 'ec' ? { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } : { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' };
