@@ -3,7 +3,7 @@
  * certificate signed by that CA (401 before the body is read otherwise); the resolver API on the
  * same port is unaffected. Certificates are made with the project's own generator.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClientCaBundle } from '../../src/http/client-certificate.js';
 import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
 import type { RunningServer } from '../../src/server.js';
-import { createCertificateAuthority, createClientCertificate, type CertificateAuthority } from '../../src/tls/generate.js';
+import { createCertificateAuthority, createClientCertificate, createServingCertificate, type CertificateAuthority } from '../../src/tls/generate.js';
 import { recordedAdmissionReviews } from '../support/fixtures.js';
 import { httpsCall } from '../support/https-client.js';
 import { startTestServer } from '../support/server.js';
@@ -74,25 +74,31 @@ describe('WEBHOOK_CLIENT_CA set', () => {
   });
 
   it("accepts kube-apiserver's certificate as its AdmissionConfiguration kubeconfig names it (docs/authentication.md)", async () => {
-    const client = await createClientCertificate({ ca: clientCa, commonName: 'kube-apiserver-webhook-client', validityMs: DAY });
-    const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-    // The kubeconfig file of the documentation: the user is the webhook Service's DNS name.
+    const client = await createClientCertificate({ ca: clientCa, commonName: 'kube-apiserver', validityMs: DAY });
+    writeFileSync(join(dir, 'apiserver-client.crt'), client.cert);
+    writeFileSync(join(dir, 'apiserver-client.key'), client.key);
+    // The kubeconfig of docs/authentication.md step 3: the user is the webhook Service's DNS name.
     const kubeconfig = [
       'apiVersion: v1',
       'kind: Config',
       'users:',
-      '- name: registry-config-webhook.kyma-system.svc',
-      '  user:',
-      `    client-certificate-data: ${b64(client.cert)}`,
-      `    client-key-data: ${b64(client.key)}`,
+      '  - name: registry-config-webhook.kyma-system.svc',
+      '    user:',
+      `      client-certificate: ${join(dir, 'apiserver-client.crt')}`,
+      `      client-key: ${join(dir, 'apiserver-client.key')}`,
     ].join('\n');
     const kc = new KubeConfig();
     kc.loadFromString(kubeconfig);
     // kube-apiserver picks the user named <service>.<namespace>.svc for a webhook called through that Service.
     const user = kc.getUser('registry-config-webhook.kyma-system.svc');
-    expect(user?.certData && user.keyData).toBeTruthy();
-    const answer = await admit({ cert: Buffer.from(user?.certData ?? '', 'base64').toString(), key: Buffer.from(user?.keyData ?? '', 'base64').toString() });
+    expect(user?.certFile && user.keyFile).toBeTruthy();
+    const answer = await admit({ cert: readFileSync(user?.certFile ?? '', 'utf8'), key: readFileSync(user?.keyFile ?? '', 'utf8') });
     expect(answer.status).toBe(200);
+  });
+
+  it('refuses a certificate from the right CA that is not for client authentication (serverAuth only)', async () => {
+    const serving = await createServingCertificate({ ca: clientCa, dnsNames: ['kube-apiserver'], validityMs: DAY });
+    expect((await admit(serving)).status).toBe(401);
   });
 
   it('answers 401 before reading the body: a request whose body never comes is refused at once', async () => {
