@@ -5,9 +5,10 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { AuthorizeHook } from '../routes.js';
 import { type AuthMetrics, createAccessReviewAuthorizer } from './access-review-authorizer.js';
-import { discoveryKeySource, IssuerKeys, type IssuerKeySource } from './issuer-keys.js';
+import { discoveryKeySource, IssuerKeys, type IssuerKeysOptions } from './issuer-keys.js';
 import { createTokenVerifier } from './token-verifier.js';
 
 export interface ServiceAccountAuthOptions {
@@ -16,10 +17,10 @@ export interface ServiceAccountAuthOptions {
   cacheTtlMs: number;
   audiences?: readonly string[];
   budget: { perSecond: number; maxInFlight: number };
-  metrics?: AuthMetrics & { authKeyRefreshes: { inc(labels: { result: string }): void } };
+  metrics?: AuthMetrics & Pick<Metrics, 'authKeyRefreshes'>;
   requestTimeoutMs?: number;
   /** Key refresh timing (tests make it short). */
-  keys?: { refreshIntervalMs?: number; minRefreshIntervalMs?: number; retryInitialMs?: number; retryMaxMs?: number; source?: IssuerKeySource };
+  keys?: Partial<Pick<IssuerKeysOptions, 'refreshIntervalMs' | 'minRefreshIntervalMs' | 'retryInitialMs' | 'retryMaxMs' | 'source'>>;
   now?: () => number;
 }
 
@@ -36,8 +37,8 @@ export async function startServiceAccountAuth(options: ServiceAccountAuthOptions
   const timeoutMs = options.requestTimeoutMs ?? 5000;
   let failing = false;
   const keys = new IssuerKeys({
+    ...options.keys,
     source: options.keys?.source ?? discoveryKeySource(options.kubeConfig, timeoutMs),
-    ...pick(options.keys),
     ...(options.now ? { now: options.now } : {}),
     onRefresh: (set) => {
       metrics?.authKeyRefreshes.inc({ result: 'success' });
@@ -66,13 +67,4 @@ export async function startServiceAccountAuth(options: ServiceAccountAuthOptions
     ...(options.now ? { now: options.now } : {}),
   });
   return { authorize, verifying: () => keys.current() !== undefined, stop: () => keys.stop() };
-}
-
-function pick(keys: ServiceAccountAuthOptions['keys']): { refreshIntervalMs?: number; minRefreshIntervalMs?: number; retryInitialMs?: number; retryMaxMs?: number } {
-  const out: { refreshIntervalMs?: number; minRefreshIntervalMs?: number; retryInitialMs?: number; retryMaxMs?: number } = {};
-  if (keys?.refreshIntervalMs !== undefined) out.refreshIntervalMs = keys.refreshIntervalMs;
-  if (keys?.minRefreshIntervalMs !== undefined) out.minRefreshIntervalMs = keys.minRefreshIntervalMs;
-  if (keys?.retryInitialMs !== undefined) out.retryInitialMs = keys.retryInitialMs;
-  if (keys?.retryMaxMs !== undefined) out.retryMaxMs = keys.retryMaxMs;
-  return out;
 }
