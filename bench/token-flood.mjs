@@ -2,14 +2,14 @@
 // different made-up bearer token on every request, from 200 connections, for 20 s, against the whole
 // server (its own process: Kubernetes resolver, AUTH=on) and the project's fake API server (in this
 // process, compiled from test/support). Meanwhile a legitimate client (a ServiceAccount allowed to get
-// Secrets in its namespace) asks every 200 ms on its own keep-alive connection.
+// Secrets in its namespace; token-flood-client.mjs, its own process) asks every 200 ms on its own
+// keep-alive connection.
 // Goals: no TokenReview for a token that does not verify; >= 95 % of the legitimate calls answered
 // (200/404) within 1 s. Run after `npm run build` (`npm run bench -- token-flood` does both).
 //   TOKEN_FLOOD_SECONDS (20) and TOKEN_FLOOD_CONNECTIONS (200) change the attack.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,29 +70,13 @@ function attackToken() {
   return `${part({ alg: 'RS256', kid })}.${claims}.${randomBytes(256).toString('base64url')}`;
 }
 
-// ---- the legitimate client ----
+// ---- the legitimate client (its own process) ----
 const legitToken = fake.issueServiceAccountToken('team-a', 'reader', { expirationSeconds: 7200 });
-const legitAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-const legit = [];
-function askLegitimately() {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const req = request(url, { ca, agent: legitAgent, headers: { authorization: `Bearer ${legitToken}` }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, ms: performance.now() - started }));
-    req.end();
-  }).then((result) => legit.push(result));
-}
-await askLegitimately(); // warm: its TokenReview and SubjectAccessReview are made (and cached) before the attack
-legit.length = 0;
-fake.clearRequests();
+const legitClient = await startChild(fileURLToPath(new URL('./token-flood-client.mjs', import.meta.url)), { URL: url, CA: ca, TOKEN: legitToken, INTERVAL_MS: String(LEGIT_INTERVAL_MS) });
+fake.clearRequests(); // the warm-up review is not counted
 
 const cpuBefore = cpuMs(server.child.pid);
-const pending = [];
-const ticker = setInterval(() => pending.push(askLegitimately()), LEGIT_INTERVAL_MS);
+legitClient.child.send('start');
 const attack = await autocannon({
   url,
   method: 'GET',
@@ -101,9 +85,11 @@ const attack = await autocannon({
   tls: { ca },
   requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${attackToken()}` } }) }],
 });
-clearInterval(ticker);
-await Promise.all(pending);
 const cpuAfter = cpuMs(server.child.pid);
+const legit = await new Promise((resolve) => {
+  legitClient.child.once('message', (message) => resolve(message.results));
+  legitClient.child.send('stop');
+});
 
 // ---- what the API server saw ----
 const reviews = fake.requests.filter((r) => r.resource === 'tokenreviews');
@@ -113,7 +99,6 @@ const metrics = await (await fetch(`http://127.0.0.1:${server.probePort}/metrics
 const localRejections = [...metrics.matchAll(/^registry_config_webhook_auth_local_rejections_total\{reason="([^"]+)"\} (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(', ');
 
 await stopChild(server.child);
-legitAgent.destroy();
 await fake.close();
 rmSync(dir, { recursive: true, force: true });
 
