@@ -10,11 +10,14 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClientCaBundle } from '../../src/http/client-certificate.js';
-import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
+import type { AddressInfo } from 'node:net';
+import { createWebhookServer, REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
+import { mutateRegistrySecret } from '../../src/registry/index.js';
 import type { RunningServer } from '../../src/server.js';
 import { createCertificateAuthority, createClientCertificate, createServingCertificate, type CertificateAuthority } from '../../src/tls/generate.js';
 import { recordedAdmissionReviews } from '../support/fixtures.js';
 import { httpsCall } from '../support/https-client.js';
+import { captureLogs } from '../support/log-capture.js';
 import { startTestServer } from '../support/server.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -121,6 +124,28 @@ describe('WEBHOOK_CLIENT_CA set', () => {
     const answer = await httpsCall(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/default/registry-config`, { method: 'GET', ca: serverCa });
     expect(answer.status).not.toBe(401);
     expect(answer.body).not.toContain('CLIENT_CERTIFICATE_REQUIRED');
+  });
+});
+
+describe('serving certificate rotation', () => {
+  it('keeps requiring client certificates from the CA after the serving certificate is swapped', async () => {
+    const serving = await createCertificateAuthority({ commonName: 'serving-ca', validityMs: DAY });
+    const first = await createServingCertificate({ ca: serving, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityMs: DAY });
+    const second = await createServingCertificate({ ca: serving, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityMs: DAY });
+    const webhook = await createWebhookServer({ certificate: first, log: captureLogs('warn').log, handler: mutateRegistrySecret, clientCa: clientCa.cert });
+    try {
+      await webhook.listen({ port: 0, host: '127.0.0.1' });
+      webhook.useCertificate(second);
+      const port = (webhook.server.address() as AddressInfo).port;
+      const client = await createClientCertificate({ ca: clientCa, commonName: 'kube-apiserver', validityMs: DAY });
+      const call = (pair?: { cert: string; key: string }) => httpsCall(`https://127.0.0.1:${port}${REGISTRY_WEBHOOK_PATH}`, {
+        method: 'POST', ca: serving.cert, headers: { 'content-type': 'application/json' }, body: review, ...(pair ? { cert: pair.cert, key: pair.key } : {}),
+      });
+      expect((await call()).status).toBe(401);
+      expect((await call(client)).status).toBe(200);
+    } finally {
+      await webhook.close();
+    }
   });
 });
 
