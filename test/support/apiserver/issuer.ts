@@ -98,6 +98,19 @@ export class ServiceAccountIssuer {
     return { keys: this.published.map((k) => k.publicJwk) };
   }
 
+  /** A JWT naming one of the published keys whose signature does not verify with it (the recorded bad-signature case). */
+  hasBadSignature(token: string): boolean {
+    const [h = '', c = '', sig = ''] = token.split('.');
+    let header: { kid?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { kid?: unknown };
+    } catch {
+      return false;
+    }
+    const key = this.published.find((k) => k.kid === header.kid);
+    return key !== undefined && !verify('sha256', Buffer.from(`${h}.${c}`), createPublicKey(key.privateKey), Buffer.from(sig, 'base64url'));
+  }
+
   /**
    * The claims of a token this issuer signed with a published key and named itself the issuer of;
    * undefined for anything else (unknown kid, bad signature, other issuer). Expiry and audience
