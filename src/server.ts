@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { createProbeServer } from './http/probe-server.js';
 import { Readiness } from './http/readiness.js';
+import { readClientCaBundle } from './http/client-certificate.js';
 import { createWebhookServer } from './http/webhook-server.js';
 import { detectKubernetes } from './kube/detect.js';
 import { shutdown, type Stoppable } from './lifecycle/shutdown.js';
@@ -88,6 +89,7 @@ async function startParts(ctx: StartContext): Promise<RunningServer> {
     timeoutMarginMs: config.reviewTimeoutMarginMs,
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     ...(resolver ? { routes: resolver.routes } : {}),
+    ...(config.webhookClientCa ? { clientCa: readClientCaBundle(config.webhookClientCa) } : {}),
   });
   const unsubscribe = certificates.provider.subscribe((pair) => webhook.useCertificate(pair));
   background.push({ name: 'certificate-subscription', stop: async () => unsubscribe() });

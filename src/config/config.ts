@@ -44,6 +44,12 @@ export interface Config {
   authCacheTtlMs: number;
   /** Audiences a caller's token must be valid for (TokenReview spec.audiences); unset: the API server's own. */
   authAudiences: string[] | undefined;
+  /** TokenReviews + SubjectAccessReviews started per second on callers' behalf, per replica. */
+  authReviewsPerSecond: number;
+  /** TokenReviews + SubjectAccessReviews in flight at once, per replica. */
+  authReviewsInFlight: number;
+  /** PEM CA bundle: when set, the webhook path requires a client certificate signed by it. */
+  webhookClientCa: string | undefined;
 
   propagation: 'auto' | 'on' | 'off';
   propagationExclude: string;
@@ -107,6 +113,9 @@ export const OPTIONS: Specs = {
   auth: { env: 'AUTH', flag: '--auth', defaultText: 'auto', help: 'auto|on|off: resolver API needs a bearer token (TokenReview + SubjectAccessReview); auto = on in a cluster', parse: oneOf(['auto', 'on', 'off'] as const) },
   authAudiences: { env: 'AUTH_AUDIENCES', flag: '--auth-audiences', defaultText: undefined, help: "comma-separated token audiences callers must present (e.g. registry-config-webhook); unset: the API server's", parse: optional(audienceList) },
   authCacheTtlMs: { env: 'AUTH_CACHE_TTL', flag: '--auth-cache-ttl', defaultText: '10s', help: 'how long TokenReview/SubjectAccessReview decisions are cached', parse: duration(0) },
+  authReviewsPerSecond: { env: 'AUTH_REVIEWS_PER_SECOND', flag: '--auth-reviews-per-second', defaultText: '20', help: 'TokenReviews+SubjectAccessReviews per second made for resolver callers; past it: 429 + Retry-After', parse: integer(1, 10_000) },
+  authReviewsInFlight: { env: 'AUTH_REVIEWS_IN_FLIGHT', flag: '--auth-reviews-in-flight', defaultText: '10', help: 'TokenReviews+SubjectAccessReviews in flight at once; past it: 429 + Retry-After', parse: integer(1, 10_000) },
+  webhookClientCa: { env: 'WEBHOOK_CLIENT_CA', flag: '--webhook-client-ca', defaultText: undefined, help: 'PEM CA bundle file: the webhook path then requires a client certificate signed by it (kube-apiserver via AdmissionConfiguration)', parse: optional(nonEmpty) },
 
   propagation: { env: 'PROPAGATION', flag: '--propagation', defaultText: 'auto', help: 'auto|on|off: copy the cluster-wide Secret to every namespace (auto = on with the kubernetes source)', parse: oneOf(['auto', 'on', 'off'] as const) },
   propagationExclude: { env: 'PROPAGATION_EXCLUDE', flag: '--propagation-exclude', defaultText: 'kubernetes.io/metadata.name in (kube-system,kube-public,kube-node-lease)', help: 'label selector of namespaces that get no copy', parse: labelSelector },

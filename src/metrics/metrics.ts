@@ -37,6 +37,10 @@ export interface Metrics {
   /** Duration of propagation writes by verb (fed by the propagation writer, issue 14). */
   readonly propagationWriteDuration: Histogram<'verb'>;
   readonly leaderElectionIsLeader: Gauge;
+  readonly authLocalRejections: Counter<'reason'>;
+  readonly authReviews: Counter<'kind' | 'result'>;
+  readonly authBudgetRefusals: Counter<'reason'>;
+  readonly authKeyRefreshes: Counter<'result'>;
   /**
    * Registers a callback run at every scrape, before the webhook metrics are read. The admission
    * hot path counts in plain numbers and copies them in here: prom-client hashes and validates
@@ -188,6 +192,30 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     leaderElectionIsLeader: new Gauge({
       name: `${METRIC_PREFIX}propagation_is_leader`,
       help: '1 while this replica holds the propagation leader lease, else 0.',
+      registers,
+    }),
+    authLocalRejections: new Counter({
+      name: 'registry_config_webhook_auth_local_rejections_total',
+      help: 'Resolver bearer tokens refused without any API call, by reason (missing|malformed-header|too-large|not-a-jwt|bad-header|algorithm-not-allowed|no-key-id|unknown-key|bad-signature|wrong-issuer|expired|not-yet-valid|wrong-audience|bad-claims).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    authReviews: new Counter({
+      name: 'registry_config_webhook_auth_reviews_total',
+      help: "API calls made on resolver callers' behalf, by kind (token_review|subject_access_review) and result (authenticated|unauthenticated|allowed|denied|throttled|error).",
+      labelNames: ['kind', 'result'],
+      registers,
+    }),
+    authBudgetRefusals: new Counter({
+      name: 'registry_config_webhook_auth_budget_refusals_total',
+      help: 'Resolver requests answered 429 because the review budget was spent, by reason (rate|in-flight|apiserver-throttled).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    authKeyRefreshes: new Counter({
+      name: 'registry_config_webhook_auth_key_refreshes_total',
+      help: 'Reads of the service-account issuer discovery and key set, by result (success|failure).',
+      labelNames: ['result'],
       registers,
     }),
   };

@@ -12,7 +12,11 @@ import { isNamespaceName, NDJSON_CONTENT_TYPE, NO_REGISTRY_CONFIG, REGISTRY_CONF
 import { OPENAPI_PATH, resolverOpenApiDocument } from './openapi.js';
 import type { RegistryConfigReader } from './registry-index.js';
 
-export type AuthorizeDecision = { allowed: true } | { allowed: false; status: 401 | 403; reason: string };
+export type AuthorizeDecision =
+  | { allowed: true }
+  | { allowed: false; status: 401 | 403; reason: string }
+  /** Deciding would take more API calls than the budget allows now: retry after that many seconds. */
+  | { allowed: false; status: 429; reason: string; retryAfterSeconds: number };
 
 /**
  * Decides whether the caller may read `namespace`'s registry config (in a cluster: TokenReview +
@@ -70,6 +74,10 @@ export function registerResolverRoutes(app: FastifyInstance, options: ResolverRo
         return error(reply, 503, 'AUTHORIZATION_UNAVAILABLE', 'authorization check failed; retry');
       }
       if (!decision.allowed) {
+        if (decision.status === 429) {
+          void reply.header('retry-after', String(decision.retryAfterSeconds));
+          return error(reply, 429, 'TOO_MANY_REQUESTS', decision.reason);
+        }
         if (decision.status === 401) void reply.header('www-authenticate', 'Bearer');
         return error(reply, decision.status, decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', decision.reason);
       }

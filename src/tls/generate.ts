@@ -96,6 +96,36 @@ export async function createServingCertificate(options: ServingCertificateOption
   const commonName = options.commonName ?? defaultCommonName(dnsNames, ipAddresses);
   checkCommonName(commonName);
 
+  const altNames = [...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))];
+  return signLeaf(options, commonName, ExtendedKeyUsage.serverAuth, [new SubjectAlternativeNameExtension(altNames)]);
+}
+
+export interface ClientCertificateOptions {
+  ca: CertificateAuthority;
+  /** The client's name (kube-apiserver's own certificate usually says kube-apiserver or similar). */
+  commonName: string;
+  validityMs: number;
+  /** Defaults to the current time. */
+  now?: Date;
+}
+
+/**
+ * A client certificate (clientAuth, not a CA) signed by `ca`, e.g. for kube-apiserver to present
+ * to the webhook when WEBHOOK_CLIENT_CA is set. Key type, identifiers and lifetime cap as for
+ * serving certificates.
+ */
+export async function createClientCertificate(options: ClientCertificateOptions): Promise<KeyPair & { ca: string }> {
+  checkCommonName(options.commonName);
+  return signLeaf(options, options.commonName, ExtendedKeyUsage.clientAuth, []);
+}
+
+/** A leaf (not a CA) for one extended key usage, signed by `ca`, with SKI and AKI; never outlives the CA. */
+async function signLeaf(
+  options: { ca: CertificateAuthority; validityMs: number; now?: Date },
+  commonName: string,
+  usage: ExtendedKeyUsage,
+  more: Extension[],
+): Promise<KeyPair & { ca: string }> {
   const caCert = parseCaCertificate(options.ca.cert);
   const caKey = parseCaKey(options.ca.key);
   const keyType = caKey.asymmetricKeyType as KeyType;
@@ -116,8 +146,8 @@ export async function createServingCertificate(options: ServingCertificateOption
         new BasicConstraintsExtension(false, undefined, true),
         // keyEncipherment only matters for RSA key exchange; ECDSA keys only sign.
         new KeyUsagesExtension(KeyUsageFlags.digitalSignature | (keyType === 'rsa' ? KeyUsageFlags.keyEncipherment : 0), true),
-        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
-        new SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))]),
+        new ExtendedKeyUsageExtension([usage]),
+        ...more,
         await SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
         await authorityKeyIdentifier(caCert),
       ],

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import type { KubeConnection } from '../kube/detect.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { createAccessReviewAuthorizer } from '../resolver/auth/access-review-authorizer.js';
+import { startServiceAccountAuth, type ServiceAccountAuth } from '../resolver/auth/service-account-auth.js';
 import { createKubernetesSource } from '../resolver/kubernetes-source.js';
 import { startResolverService } from '../resolver/resolver-service.js';
 import type { RunningResolver } from './resolver.js';
@@ -20,11 +20,24 @@ export async function startKubernetesResolver(
   const { log, metrics, kube } = deps;
   const auth = resolverAuthEnabled(config, kube);
   if (auth) {
-    log.info({ cacheTtlMs: config.authCacheTtlMs }, 'resolver API auth on: callers need a bearer token allowed to get secrets in the namespace they ask about (TokenReview + SubjectAccessReview)');
+    log.info(
+      { cacheTtlMs: config.authCacheTtlMs, reviewsPerSecond: config.authReviewsPerSecond, reviewsInFlight: config.authReviewsInFlight },
+      'resolver API auth on: callers need a ServiceAccount token (verified offline, then TokenReview) allowed to get secrets in the namespace they ask about (SubjectAccessReview)',
+    );
   } else {
     // The resolver service warns about the consequence; this says why.
     log.info({ auth: config.auth, inCluster: kube.inCluster }, `resolver API auth off (${config.auth === 'off' ? 'AUTH=off' : 'AUTH=auto outside a cluster'})`);
   }
+  const authn: ServiceAccountAuth | undefined = auth
+    ? await startServiceAccountAuth({
+      kubeConfig: kube.kubeConfig,
+      log,
+      metrics,
+      cacheTtlMs: config.authCacheTtlMs,
+      budget: { perSecond: config.authReviewsPerSecond, maxInFlight: config.authReviewsInFlight },
+      ...(config.authAudiences ? { audiences: config.authAudiences } : {}),
+    })
+    : undefined;
   const service = await startResolverService({
     source: createKubernetesSource({
       kubeConfig: kube.kubeConfig,
@@ -37,7 +50,7 @@ export async function startKubernetesResolver(
     systemNamespace: config.systemNamespace,
     log,
     metrics,
-    ...(auth ? { authorize: createAccessReviewAuthorizer({ kubeConfig: kube.kubeConfig, cacheTtlMs: config.authCacheTtlMs, log, ...(config.authAudiences ? { audiences: config.authAudiences } : {}) }) } : {}),
+    ...(authn ? { authorize: authn.authorize } : {}),
   });
   // The staleness alert fires at half of this; 0 (the default) elsewhere keeps it silent.
   metrics.resolverMaxStaleness.set(config.resolverMaxStalenessMs / 1000);
@@ -47,6 +60,9 @@ export async function startKubernetesResolver(
     index: service.index,
     routes: (app) => service.routes(app),
     readiness: () => service.readiness(),
-    stop: () => service.stop(),
+    stop: async () => {
+      authn?.stop();
+      await service.stop();
+    },
   };
 }

@@ -63,6 +63,14 @@ describe('configuration', () => {
     expect(message).not.toContain('\n');
   });
 
+  it('reads the review budget and the client CA file, and refuses a budget that is not a positive integer', () => {
+    const config = parseConfig(['--auth-reviews-in-flight', '3'], { AUTH_REVIEWS_PER_SECOND: '7', WEBHOOK_CLIENT_CA: '/etc/client-ca/ca.crt' }, machine);
+    expect([config.authReviewsPerSecond, config.authReviewsInFlight, config.webhookClientCa]).toEqual([7, 3, '/etc/client-ca/ca.crt']);
+    expect(parseConfig([], {}, machine)).toMatchObject({ authReviewsPerSecond: 20, authReviewsInFlight: 10, webhookClientCa: undefined });
+    expect(() => parseConfig([], { AUTH_REVIEWS_PER_SECOND: '0' }, machine)).toThrow(/invalid AUTH_REVIEWS_PER_SECOND \(--auth-reviews-per-second\) "0": must be an integer between 1 and 10000/);
+    expect(() => parseConfig([], { AUTH_REVIEWS_IN_FLIGHT: 'many' }, machine)).toThrow(/invalid AUTH_REVIEWS_IN_FLIGHT/);
+  });
+
   it('rejects unknown flags by name', () => {
     expect(() => parseConfig(['--prot', '1'], {}, machine)).toThrow(/unknown option --prot/);
   });

@@ -129,7 +129,9 @@ describe('in a cluster (fake API server)', () => {
     const anonymous = await httpsCall(url, { method: 'GET', ca, headers: { host: SERVICE_HOST } });
     expect(anonymous.status).toBe(401);
 
-    const token = fake.issueToken({ username: 'system:serviceaccount:team-a:builder', groups: ['system:serviceaccounts'] });
+    // A ServiceAccount token as a controller's pod has it (signed by the API server: verified offline, then reviewed).
+    fake.put({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder', namespace: 'team-a' } });
+    const token = fake.issueServiceAccountToken('team-a', 'builder');
     fake.authorize = (spec) => spec.user === 'system:serviceaccount:team-a:builder' && spec.resourceAttributes?.namespace === 'team-a';
     const allowed = await eventually(async () => {
       const res = await httpsCall(url, { method: 'GET', ca, headers: { host: SERVICE_HOST, authorization: `Bearer ${token}` } });

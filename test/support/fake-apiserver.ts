@@ -22,10 +22,11 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import {
-  type Authorizer, type AuthorizationDecision, DEFAULT_AUDIENCES, type FakeToken, rbacDecision, type SubjectAccessReviewSpec, type UserInfo,
+  type Authorizer, type AuthorizationDecision, type FakeToken, rbacDecision, type SubjectAccessReviewSpec, tokenFromClaims, type UserInfo,
 } from './apiserver/auth.js';
 import { builtinKinds } from './apiserver/builtin-kinds/index.js';
 import { discoveryDocument } from './apiserver/discovery.js';
+import { acceptsMediaType, DISCOVERY_PATH, JWK_SET_MEDIA_TYPE, JWKS_PATH, ServiceAccountIssuer, type TokenClaims } from './apiserver/issuer.js';
 import { KindRegistry, type ResourceKind, type ResourceKindDefinition } from './apiserver/kinds.js';
 import { objectFilter } from './apiserver/list.js';
 import { managerName } from './apiserver/managed-fields.js';
@@ -63,8 +64,10 @@ export interface FakeApiServerOptions {
   authenticateRequests?: boolean;
   /** Send BOOKMARKs this often to watches that allow them (besides the one before timeoutSeconds). */
   bookmarkIntervalMs?: number;
-  /** API server audiences for TokenReview / TokenRequest. */
+  /** API server audiences for TokenReview / TokenRequest. Default: the issuer (as kube-apiserver's --api-audiences). */
   audiences?: readonly string[];
+  /** --service-account-issuer. Default https://kubernetes.default.svc.cluster.local. */
+  issuer?: string;
   /** Clock for timestamps and token expiry. */
   now?: () => Date;
 }
@@ -101,6 +104,8 @@ export class FakeApiServer {
   latency: number | ((request: RecordedRequest) => number) = 0;
   /** NamespaceLifecycle strictness; can be changed at any time. */
   requireNamespaces: boolean;
+  /** Signs ServiceAccount tokens; served as service-account issuer discovery. */
+  readonly serviceAccountIssuer: ServiceAccountIssuer;
 
   private readonly server: Server;
   private readonly store: ObjectStore;
@@ -126,7 +131,8 @@ export class FakeApiServer {
     this.adminToken = options.adminToken ?? 'fake-admin-token';
     this.authenticateRequests = options.authenticateRequests ?? false;
     this.bookmarkIntervalMs = options.bookmarkIntervalMs;
-    this.audiences = [...(options.audiences ?? DEFAULT_AUDIENCES)];
+    this.serviceAccountIssuer = new ServiceAccountIssuer(options.issuer);
+    this.audiences = [...(options.audiences ?? [this.serviceAccountIssuer.issuer])];
     this.store = new ObjectStore(options.initialResourceVersion ?? 100, options.watchCacheSize);
     for (const def of [...builtinKinds, ...(options.kinds ?? [])]) this.kinds.register(def);
     this.rest = new Rest(this.store, this.kinds, { now: () => this.clock(), requireNamespaces: () => this.requireNamespaces });
@@ -337,7 +343,36 @@ export class FakeApiServer {
     this.log.failNext(rule);
   }
 
+  /** Forgets every failure rule not used up yet. */
+  clearFailures(): void {
+    this.log.clearFailures();
+  }
+
+  /**
+   * API Priority and Fairness rejecting matching requests as recorded (apf-429-*.json): 429,
+   * `Retry-After`, a text/plain body (not a Status). `times` default: until clearFailures().
+   */
+  throttle(filter: RequestFilter, options: { retryAfterSeconds?: number; times?: number } = {}): void {
+    this.log.failNext({
+      ...filter,
+      status: 429,
+      times: options.times ?? Number.POSITIVE_INFINITY,
+      contentType: 'text/plain; charset=utf-8',
+      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1), 'X-Content-Type-Options': 'nosniff' },
+      body: 'Too many requests, please try again later.\n',
+    });
+  }
   // ---- authentication helpers ----
+
+  /** A JWT signed by this server's ServiceAccount issuer key, with exactly these claims (and header fields). */
+  signToken(claims: TokenClaims, header: Record<string, unknown> = {}): string {
+    return this.serviceAccountIssuer.sign(claims, header);
+  }
+
+  /** A new ServiceAccount signing key (new kid); `keepOld` keeps the previous one in the key set. Returns the new kid. */
+  rotateSigningKey(options: { keepOld?: boolean } = {}): string {
+    return this.serviceAccountIssuer.rotate(options);
+  }
 
   /** Registers a token for a user and returns it. */
   issueToken(user: FakeToken): string {
@@ -376,9 +411,9 @@ export class FakeApiServer {
     };
   }
 
-  private send(res: ServerResponse, record: RecordedRequest | undefined, code: number, body: unknown): void {
+  private send(res: ServerResponse, record: RecordedRequest | undefined, code: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(code, { ...this.headers(), 'Content-Length': String(Buffer.byteLength(text)) });
+    res.writeHead(code, { ...this.headers(), ...headers, 'Content-Length': String(Buffer.byteLength(text)) });
     res.end(text);
     if (record) record.status = code;
   }
@@ -432,11 +467,16 @@ export class FakeApiServer {
           return;
         }
         const code = failure.status ?? 500;
-        this.send(res, record, code, failure.body ?? errors.fromCode(code, failure.message, failure.reason, failure.details).status);
+        const headers = { ...failure.headers, ...(failure.contentType ? { 'Content-Type': failure.contentType } : {}) };
+        this.send(res, record, code, failure.body ?? errors.fromCode(code, failure.message, failure.reason, failure.details).status, headers);
         return;
       }
       if (this.authenticateRequests && !user) throw errors.unauthorized();
 
+      if (!resource && method === 'GET' && (url.pathname === DISCOVERY_PATH || url.pathname === JWKS_PATH)) {
+        this.serveIssuerDiscovery(req, res, record, url.pathname);
+        return;
+      }
       if (!resource) {
         const doc = method === 'GET' ? this.discovery(url.pathname) : undefined;
         if (doc === undefined) throw errors.pathNotFound();
@@ -450,6 +490,19 @@ export class FakeApiServer {
       if (!res.headersSent) this.send(res, record, apiError.code, apiError.status);
       else res.destroy();
     }
+  }
+
+  /** Service-account issuer discovery, as recorded (serviceaccount-issuer-*.json): the key set only as application/jwk-set+json. */
+  private serveIssuerDiscovery(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, path: string): void {
+    const cache = { 'Cache-Control': 'public, max-age=3600' };
+    if (path === DISCOVERY_PATH) {
+      this.send(res, record, 200, this.serviceAccountIssuer.discoveryDocument(this.url), cache);
+      return;
+    }
+    if (!acceptsMediaType(req.headers.accept, JWK_SET_MEDIA_TYPE)) {
+      throw errors.fromCode(406, `406: Not Acceptable\n\nAvailable representations: ${JWK_SET_MEDIA_TYPE}`, 'NotAcceptable', {});
+    }
+    this.send(res, record, 200, this.serviceAccountIssuer.keySet(), { ...cache, 'Content-Type': JWK_SET_MEDIA_TYPE });
   }
 
   private discovery(path: string): unknown {
@@ -468,7 +521,11 @@ export class FakeApiServer {
   }
 
   private lookupToken(token: string): FakeToken | undefined {
-    return this.authenticate?.(token) ?? this.tokens.get(token);
+    const known = this.authenticate?.(token) ?? this.tokens.get(token);
+    if (known) return known;
+    // A token this server signed (with claims a test chose): what its claims say, as a real TokenReview.
+    const claims = token.includes('.') ? this.serviceAccountIssuer.verify(token) : undefined;
+    return claims ? tokenFromClaims(claims) : undefined;
   }
 
   /** Handles a resource request; returns the answer, or undefined when it streams (watch). */
@@ -606,6 +663,7 @@ export class FakeApiServer {
       manager,
       lookupToken: (token) => this.lookupToken(token),
       registerToken: (token, info) => this.tokens.set(token, info),
+      issuer: this.serviceAccountIssuer,
       decide: (spec: SubjectAccessReviewSpec): boolean | AuthorizationDecision => this.authorize?.(spec) ?? rbacDecision(this.store, spec),
     };
   }

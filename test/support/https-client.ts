@@ -10,7 +10,7 @@ export interface HttpResponse {
 /** A minimal HTTPS client that trusts only the given CA (as the API server trusts only caBundle). */
 export function httpsCall(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; ca: string; agent?: Agent; servername?: string },
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; ca: string; agent?: Agent; servername?: string; cert?: string; key?: string },
 ): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -21,6 +21,8 @@ export function httpsCall(
         ca: options.ca,
         ...(options.agent ? { agent: options.agent } : {}),
         ...(options.servername ? { servername: options.servername } : {}),
+        // A client certificate (as kube-apiserver presents one from its AdmissionConfiguration kubeconfig).
+        ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

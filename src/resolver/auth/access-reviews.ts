@@ -4,7 +4,7 @@
  * thrown with a message that carries neither the token nor a response body.
  */
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { describeApiError } from '../../kube/api-status.js';
+import { apiErrorInfo, describeApiError } from '../../kube/api-status.js';
 import { requestOptions } from '../../kube/request-options.js';
 
 export interface ReviewedUser {
@@ -33,6 +33,23 @@ export interface AccessReviews {
 
 const USER_AGENT = 'registry-config-webhook/resolver-auth';
 
+/** The API server answered 429 (API Priority and Fairness): wait `retryAfterSeconds` before the next call. */
+export class ApiServerThrottled extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`API server throttled the review (429); retry after ${retryAfterSeconds} s`);
+    this.name = 'ApiServerThrottled';
+  }
+}
+
+/** APF's Retry-After is whole seconds (1 doubling up to 32); anything odd counts as 1, capped at a minute. */
+export function throttledError(err: unknown): ApiServerThrottled | undefined {
+  if (apiErrorInfo(err).code !== 429) return undefined;
+  const headers = (err as { headers?: unknown }).headers;
+  const raw = typeof headers === 'object' && headers !== null ? (headers as Record<string, unknown>)['retry-after'] : undefined;
+  const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : 1;
+  return new ApiServerThrottled(Math.min(60, Math.max(1, seconds)));
+}
+
 export function createAccessReviews(options: { kubeConfig: KubeConfig; audiences?: readonly string[]; requestTimeoutMs: number }): AccessReviews {
   const authn = options.kubeConfig.makeApiClient(AuthenticationV1Api);
   const authz = options.kubeConfig.makeApiClient(AuthorizationV1Api);
@@ -49,7 +66,7 @@ export function createAccessReviews(options: { kubeConfig: KubeConfig; audiences
         );
         status = review.status;
       } catch (err) {
-        throw new Error(`TokenReview failed: ${withoutToken(describeApiError(err), token)}`);
+        throw throttledError(err) ?? new Error(`TokenReview failed: ${withoutToken(describeApiError(err), token)}`);
       }
       // A failed review is still a 201: `{user: {}, error: "..."}` without an `authenticated` key.
       const username = status?.user?.username;
@@ -87,7 +104,7 @@ export function createAccessReviews(options: { kubeConfig: KubeConfig; audiences
         );
         return { allowed: review.status?.allowed === true, evaluationError: Boolean(review.status?.evaluationError) };
       } catch (err) {
-        throw new Error(`SubjectAccessReview failed: ${describeApiError(err)}`);
+        throw throttledError(err) ?? new Error(`SubjectAccessReview failed: ${describeApiError(err)}`);
       }
     },
   };

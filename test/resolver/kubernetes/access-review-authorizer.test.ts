@@ -51,6 +51,12 @@ function readerToken(options: { audiences?: string[] } = {}): string {
   return fake.issueServiceAccountToken('team-a', 'reader', options);
 }
 
+/** JWT-shaped, but signed by nobody this API server knows (only a TokenReview can tell without the keys). */
+function forgedToken(n: number | string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', kid: 'forged-key' })}.${part({ sub: `system:serviceaccount:team-a:forged-${n}`, exp: 4102444800 })}.${Buffer.from(`sig-${n}`).toString('base64url')}`;
+}
+
 const tokenReviews = () => fake.count({ resource: 'tokenreviews' });
 const accessReviews = () => fake.count({ resource: 'subjectaccessreviews' });
 
@@ -66,16 +72,38 @@ describe('who may ask', () => {
     expect(tokenReviews()).toBe(0);
   });
 
-  it('401 for a token the TokenReview rejects, without echoing token or review error', async () => {
+  it('401 for what cannot be a ServiceAccount token (not a JWT, alg none or HS256, no kid, too large), asking the API server nothing', async () => {
     const app = await appWith();
-    const response = await get(app, 'team-a', 'Bearer garbage-token-1234');
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = part({ sub: 'system:serviceaccount:team-a:reader' });
+    for (const token of [
+      'garbage-token-1234',
+      'a.b',
+      `${part({ alg: 'none', kid: 'k' })}.${claims}.c2ln`,
+      `${part({ alg: 'HS256', kid: 'k' })}.${claims}.c2ln`,
+      `${part({ alg: 'RS256' })}.${claims}.c2ln`,
+      `${Buffer.from('{not json').toString('base64url')}.${claims}.c2ln`,
+      `${part({ alg: 'RS256', kid: 'k' })}.${'A'.repeat(9000)}.c2ln`,
+    ]) {
+      const response = await get(app, 'team-a', `Bearer ${token}`);
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(response.body).not.toContain(token.slice(0, 40));
+    }
+    expect(tokenReviews()).toBe(0);
+  });
+
+  it('401 for a JWT the TokenReview rejects, without echoing token or review error', async () => {
+    const app = await appWith();
+    const token = forgedToken(1);
+    const response = await get(app, 'team-a', `Bearer ${token}`);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ code: 'UNAUTHORIZED', message: 'invalid bearer token' });
-    expect(response.body).not.toContain('garbage-token-1234');
+    expect(response.body).not.toContain(token);
     expect(tokenReviews()).toBe(1);
     expect(accessReviews()).toBe(0);
     // The rejection is remembered too.
-    expect((await get(app, 'team-a', 'bearer garbage-token-1234')).statusCode).toBe(401);
+    expect((await get(app, 'team-a', `bearer ${token}`)).statusCode).toBe(401);
     expect(tokenReviews()).toBe(1);
   });
 
@@ -161,11 +189,11 @@ describe('caching', () => {
 
   it('is bounded: a flood of distinct tokens evicts the least recently used', async () => {
     const app = await appWith({ maxCacheEntries: 3 });
-    for (const n of [1, 2, 3, 1, 4]) await get(app, 'team-a', `Bearer garbage-${n}`); // 1 used again, so 2 goes
+    for (const n of [1, 2, 3, 1, 4]) await get(app, 'team-a', `Bearer ${forgedToken(n)}`); // 1 used again, so 2 goes
     expect(tokenReviews()).toBe(4);
-    await get(app, 'team-a', 'Bearer garbage-1');
+    await get(app, 'team-a', `Bearer ${forgedToken(1)}`);
     expect(tokenReviews()).toBe(4);
-    await get(app, 'team-a', 'Bearer garbage-2');
+    await get(app, 'team-a', `Bearer ${forgedToken(2)}`);
     expect(tokenReviews()).toBe(5);
   });
 });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from './store.js';
 import { storeKey } from './store.js';
+import type { ServiceAccountIssuer, TokenClaims } from './issuer.js';
 import { isPlainObject, type KubeObject } from './types.js';
 import { str } from './validation.js';
 
@@ -21,6 +22,8 @@ export interface FakeToken extends UserInfo {
   /** Audiences the token is valid for; default the API server's audiences. */
   audiences?: string[];
   expiresAt?: Date;
+  /** The token's `nbf`: not valid before. */
+  notBefore?: Date;
   /** Set for ServiceAccount tokens: the review fails once the ServiceAccount is gone or replaced. */
   serviceAccount?: { namespace: string; name: string; uid: string };
 }
@@ -85,6 +88,7 @@ export function tokenReviewStatus(
   const audiences = wanted.filter((a) => tokenAudiences.includes(a));
   if (audiences.length === 0) return failure(`token audiences ${goList(tokenAudiences)} is invalid for the target audiences ${goList(wanted)}`);
   if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) return failure('service account token has expired');
+  if (token.notBefore && token.notBefore.getTime() > now.getTime()) return failure('service account token is not valid yet');
   if (token.serviceAccount) {
     const { namespace, name, uid } = token.serviceAccount;
     const sa = store.get('serviceaccounts', storeKey(namespace, name));
@@ -190,8 +194,9 @@ export function rbacDecision(store: ObjectStore, spec: SubjectAccessReviewSpec):
   return { allowed: false };
 }
 
-/** An unsigned JWT-shaped ServiceAccount token with the usual claims (for code that reads them). */
+/** A ServiceAccount token with the claims kube-apiserver puts in one, signed by `issuer`. */
 export function mintServiceAccountToken(
+  issuer: ServiceAccountIssuer,
   namespace: string,
   name: string,
   uid: string,
@@ -205,15 +210,35 @@ export function mintServiceAccountToken(
     aud: audiences,
     exp: iat + expirationSeconds,
     iat,
-    iss: 'https://kubernetes.default.svc.cluster.local',
+    iss: issuer.issuer,
     jti,
     'kubernetes.io': { namespace, serviceaccount: { name, uid } },
     nbf: iat,
     sub: `system:serviceaccount:${namespace}:${name}`,
   };
-  const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const token = `${part({ alg: 'RS256', kid: 'fake-apiserver' })}.${part(claims)}.${Buffer.from(`fake-signature-${jti}`).toString('base64url')}`;
-  return { token, jti, expiresAt: new Date((iat + expirationSeconds) * 1000) };
+  return { token: issuer.sign(claims), jti, expiresAt: new Date((iat + expirationSeconds) * 1000) };
+}
+
+/**
+ * What the TokenReview knows of a token the issuer signed but nobody registered (a test signed
+ * it with claims of its own): the ServiceAccount user of its `kubernetes.io` claims.
+ */
+export function tokenFromClaims(claims: TokenClaims): FakeToken | undefined {
+  const k8s = isPlainObject(claims['kubernetes.io']) ? claims['kubernetes.io'] : undefined;
+  const sa = k8s && isPlainObject(k8s.serviceaccount) ? k8s.serviceaccount : undefined;
+  const namespace = typeof k8s?.namespace === 'string' ? k8s.namespace : undefined;
+  const name = typeof sa?.name === 'string' ? sa.name : undefined;
+  const uid = typeof sa?.uid === 'string' ? sa.uid : undefined;
+  if (!namespace || !name || !uid || claims.sub !== `system:serviceaccount:${namespace}:${name}`) return undefined;
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
+  const token: FakeToken = {
+    ...serviceAccountUser(namespace, name, uid, typeof claims.jti === 'string' ? claims.jti : ''),
+    audiences,
+    serviceAccount: { namespace, name, uid },
+  };
+  if (typeof claims.exp === 'number') token.expiresAt = new Date(claims.exp * 1000);
+  if (typeof claims.nbf === 'number') token.notBefore = new Date(claims.nbf * 1000);
+  return token;
 }
 
 export function serviceAccountUser(namespace: string, name: string, uid: string, jti: string): UserInfo {

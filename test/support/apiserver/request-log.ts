@@ -48,8 +48,12 @@ export interface FailureRule extends RequestFilter {
   reason?: string;
   message?: string;
   details?: StatusDetails;
-  /** Send this body instead of a Status. */
+  /** Send this body instead of a Status (a string is sent as is). */
   body?: unknown;
+  /** Content-Type of `body` (default application/json). */
+  contentType?: string;
+  /** More response headers (e.g. Retry-After). */
+  headers?: Record<string, string>;
   /** Cut the connection without answering (network failure). */
   drop?: boolean;
   /** How many matching requests fail (default 1). */
@@ -88,6 +92,10 @@ export class RequestLog {
 
   clear(): void {
     this.entries.length = 0;
+  }
+
+  clearFailures(): void {
+    this.rules.length = 0;
   }
 
   failNext(rule: FailureRule): void {

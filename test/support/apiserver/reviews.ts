@@ -7,6 +7,7 @@ import {
   type AuthorizationDecision, type FakeToken, mintServiceAccountToken, serviceAccountUser, type SubjectAccessReviewSpec,
   tokenReviewStatus, type UserInfo,
 } from './auth.js';
+import type { ServiceAccountIssuer } from './issuer.js';
 import type { ResourceKind } from './kinds.js';
 import { updateManagedFields } from './managed-fields.js';
 import type { RestResult } from './rest.js';
@@ -25,6 +26,8 @@ export interface ReviewContext {
   lookupToken(token: string): FakeToken | undefined;
   registerToken(token: string, info: FakeToken): void;
   decide(spec: SubjectAccessReviewSpec): boolean | AuthorizationDecision;
+  /** Signs the ServiceAccount tokens TokenRequest mints. */
+  readonly issuer: ServiceAccountIssuer;
 }
 
 const SAR_SPEC_SHAPE: Shape = {
@@ -81,7 +84,11 @@ export function answerReview(kind: ResourceKind, namespace: string | undefined, 
       const token = typeof raw.token === 'string' ? raw.token : '';
       const audiences = strings(raw.audiences);
       spec = { token, ...(audiences.length > 0 ? { audiences } : {}) };
-      status = tokenReviewStatus(ctx.lookupToken(token), audiences, ctx.audiences, ctx.store, ctx.now);
+      const known = ctx.lookupToken(token);
+      // Recorded (tokenreview-bad-signature.json): a token naming a key of ours with a wrong signature.
+      status = !known && ctx.issuer.hasBadSignature(token)
+        ? { user: {}, error: '[invalid bearer token, go-jose/go-jose: error in cryptographic primitive]' }
+        : tokenReviewStatus(known, audiences, ctx.audiences, ctx.store, ctx.now);
       break;
     }
     case 'subjectaccessreviews':
@@ -128,7 +135,7 @@ export function answerTokenRequest(namespace: string, name: string, body: unknow
     ]);
   }
   const uid = sa.metadata.uid;
-  const minted = mintServiceAccountToken(namespace, name, uid, audiences, ctx.now, expirationSeconds);
+  const minted = mintServiceAccountToken(ctx.issuer, namespace, name, uid, audiences, ctx.now, expirationSeconds);
   ctx.registerToken(minted.token, {
     ...serviceAccountUser(namespace, name, uid, minted.jti),
     audiences,
