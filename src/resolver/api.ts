@@ -2,9 +2,19 @@
  * The resolver's HTTP API as both sides see it: path, JSON shapes and the watch stream's events.
  * Nothing here ever carries a credential: a controller reads the Secret itself with its own RBAC.
  */
-import type { RegistryConfig, RegistryConfigNotFound } from '../registry/precedence.js';
+import type { CredentialStatus } from '../credentials/outcome.js';
+import type { RegistryConfig as ResolvedRegistryConfig, RegistryConfigNotFound } from '../registry/precedence.js';
 
-export type { RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/precedence.js';
+export type { RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/precedence.js';
+export type { CredentialState, CredentialStatus } from '../credentials/outcome.js';
+
+/**
+ * The 200 body: the resolved config, plus `credentials`, the last registry login check of the
+ * Secret it names (absent when the server runs without credential checks wired in).
+ */
+export interface RegistryConfig extends ResolvedRegistryConfig {
+  credentials?: CredentialStatus;
+}
 
 /** `GET` answers 200 RegistryConfig or 404 RegistryConfigNotFound; `?watch=true` streams events. */
 export const REGISTRY_CONFIG_ROUTE = '/v1/namespaces/:namespace/registry-config';
