@@ -216,7 +216,7 @@ export function helpText(): string {
     'registry-config-webhook: admission webhook and resolver for serverless registry-config Secrets',
     '',
     'Usage: registry-config-webhook [--flag value ...]   (every flag has an environment variable twin)',
-    '       registry-config-webhook review FILE|- [--show-secrets]',
+    '       registry-config-webhook review FILE|- [--show-secrets] [--output text|json] [--check-credentials [--allow LIST] [--ca-file PEM]]',
     '',
     'Options:',
   ];

@@ -55,6 +55,7 @@ interface Entry {
   settled: CredentialStatus | undefined;
   changed: boolean;
   debounce: NodeJS.Timeout | undefined;
+  resourceVersion: string;
 }
 
 const PENDING_REASON = 'not checked yet';
@@ -155,29 +156,19 @@ export class CredentialChecker implements RegistrySecretSink {
 
   /** Records the Secret; returns its key, or undefined when it is not a registry config. */
   private track(secret: SecretObject): string | undefined {
+    // A periodic re-list hands every Secret again: same uid and resourceVersion, nothing to decode.
+    const ref = refOf(secret);
+    const held = ref === undefined ? undefined : this.entries.get(keyOf(ref));
+    if (held !== undefined && held.resourceVersion !== '' && held.resourceVersion === secret.metadata?.resourceVersion && held.secret.uid === secret.metadata?.uid) return keyOf(held.secret.ref);
     const entry = registryEntryFromSecret(secret, this.options.systemNamespace);
     if (entry === undefined) return undefined;
     const key = keyOf(entry.ref);
     const secretInfo: CheckedSecret = { ref: entry.ref, uid: entry.uid, role: entry.role };
-    const trusted = entry.role !== 'namespace' || entry.ref.namespace === this.options.systemNamespace;
-    let target: LoginTarget | undefined;
-    let skip: string | undefined;
-    const credentials = readRegistryCredentials(secret);
-    if (!entry.valid) {
-      skip = `the Secret is invalid: ${entry.reason}`;
-    } else if (!credentials.ok) {
-      skip =
-        entry.role === 'default'
-          ? 'the default (internal) registry Secret carries no username and password'
-          : `the Secret is invalid: ${describeProblems(entry.ref, credentials.problems)}`;
-    } else {
-      const { username, password } = credentials.credentials;
-      target = { username, password, serverAddress: entry.fields.serverAddress, registryAddress: entry.fields.registryAddress, trusted, plainHttpDefault: entry.fields.isInternal };
-    }
+    const { target, skip } = loginTargetOf(secret, this.options.systemNamespace) ?? { target: undefined, skip: 'not a registry config' };
     const fingerprint = this.fingerprint(target, skip);
-    const held = this.entries.get(key);
     if (held !== undefined && held.fingerprint === fingerprint) {
       held.secret = secretInfo;
+      held.resourceVersion = entry.resourceVersion;
       return key;
     }
     const fresh: Entry = {
@@ -189,6 +180,7 @@ export class CredentialChecker implements RegistrySecretSink {
       settled: held?.settled,
       changed: held !== undefined,
       debounce: undefined,
+      resourceVersion: entry.resourceVersion,
     };
     if (held) clearTimeout(held.debounce);
     this.entries.set(key, fresh);
@@ -253,6 +245,24 @@ export class CredentialChecker implements RegistrySecretSink {
     const material = target === undefined ? ['skip', skip ?? ''] : [target.username, target.password, target.serverAddress, target.registryAddress, String(target.trusted), String(target.plainHttpDefault)];
     return createHmac('sha256', this.key).update(JSON.stringify(material)).digest('base64');
   }
+}
+
+/**
+ * What a login check of `secret` needs (or why there is nothing to check); undefined when the
+ * Secret is no registry config. Configs in the system namespace are trusted (written by
+ * administrators); every other namespace's follows the address rules.
+ */
+export function loginTargetOf(secret: SecretObject, systemNamespace: string): { target: LoginTarget; skip?: undefined } | { target?: undefined; skip: string } | undefined {
+  const entry = registryEntryFromSecret(secret, systemNamespace);
+  if (entry === undefined) return undefined;
+  if (!entry.valid) return { skip: `the Secret is invalid: ${entry.reason}` };
+  const credentials = readRegistryCredentials(secret);
+  if (!credentials.ok) {
+    return { skip: entry.role === 'default' ? 'the default (internal) registry Secret carries no username and password' : `the Secret is invalid: ${describeProblems(entry.ref, credentials.problems)}` };
+  }
+  const trusted = entry.role !== 'namespace' || entry.ref.namespace === systemNamespace;
+  const { username, password } = credentials.credentials;
+  return { target: { username, password, serverAddress: entry.fields.serverAddress, registryAddress: entry.fields.registryAddress, trusted, plainHttpDefault: entry.fields.isInternal } };
 }
 
 function keyOf(ref: SecretName): string {

@@ -36,6 +36,8 @@ export interface LoginOptions {
 }
 
 const MAX_SAME_HOST_REDIRECTS = 3;
+/** Per HTTP attempt of a check: a registry that needs longer is reported unreachable (timeout). */
+export const CHECK_ATTEMPT_TIMEOUT_MS = 5000;
 
 /** A rule said no: the check is skipped with this reason, nothing was sent. */
 class Refused extends Error {}

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { Config } from '../config/config.js';
 import { createAddressPolicy } from '../credentials/address-policy.js';
 import { CredentialChecker } from '../credentials/checker.js';
-import { checkLogin, type Lookup } from '../credentials/login.js';
+import { CHECK_ATTEMPT_TIMEOUT_MS, checkLogin, type Lookup } from '../credentials/login.js';
 import { noticeFor } from '../credentials/notices.js';
 import type { CredentialStatus } from '../credentials/outcome.js';
 import type { KubeConnection } from '../kube/detect.js';
@@ -11,8 +11,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CredentialLookup } from '../resolver/routes.js';
 
-/** Per HTTP attempt of a check. */
-export const CREDENTIAL_CHECK_TIMEOUT_MS = 5000;
+const CREDENTIAL_CHECK_TIMEOUT_MS = CHECK_ATTEMPT_TIMEOUT_MS;
 const CONCURRENCY = 4;
 
 export interface CredentialCheckTestHooks {
