@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS, helpText, parseConfig } from '../../src/config/config.js';
 import { OptionError } from '../../src/config/options.js';
@@ -65,13 +65,15 @@ describe('configuration', () => {
     expect(() => parseConfig(['--prot', '1'], {}, machine)).toThrow(/unknown option --prot/);
   });
 
-  it('--help and the README show every option', () => {
+  it('--help and the README (or a page in docs/) show every option', () => {
     const help = helpText();
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const docsDir = new URL('../../docs/', import.meta.url);
+    const pages = existsSync(docsDir) ? readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => readFileSync(new URL(f, docsDir), 'utf8')) : [];
+    const readme = [readFileSync(new URL('../../README.md', import.meta.url), 'utf8'), ...pages].join('\n');
     for (const spec of Object.values(OPTIONS)) {
       expect(help).toContain(spec.env);
       expect(help).toContain(spec.flag);
-      expect(readme, `README documents ${spec.env}`).toContain(`\`${spec.env}\``);
+      expect(readme, `README or docs/ document ${spec.env}`).toContain(`\`${spec.env}\``);
     }
   });
 
