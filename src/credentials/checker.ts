@@ -72,6 +72,7 @@ export class CredentialChecker implements RegistrySecretSink {
   private readonly concurrency: number;
   private active = false;
   private interval: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(secret: SecretName) => void>();
 
   constructor(private readonly options: CredentialCheckerOptions) {
     this.now = options.now ?? Date.now;
@@ -113,6 +114,14 @@ export class CredentialChecker implements RegistrySecretSink {
     const status = this.entries.get(keyOf(ref))?.status;
     if (status !== undefined && status.state === 'pending' && !this.active) return { ...status, reason: INACTIVE_REASON };
     return status;
+  }
+
+  /** Calls `listener` whenever the status of a Secret changes; returns the unsubscribe function. */
+  onStatusChange(listener: (secret: SecretName) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   /** How many configs are in each state (for the metric). */
@@ -235,10 +244,20 @@ export class CredentialChecker implements RegistrySecretSink {
   private settle(_key: string, entry: Entry, outcome: CheckOutcome, checkedAt: Date | null): void {
     const next = statusOf(outcome, checkedAt);
     const result: CheckResult = { secret: entry.secret, previous: entry.settled, next, changed: entry.changed };
+    const before = entry.status;
     entry.status = next;
     entry.settled = next;
     entry.changed = false;
     this.options.onResult?.(result);
+    if (before.state !== next.state || before.pushGranted !== next.pushGranted || before.reason !== next.reason) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(entry.secret.ref);
+        } catch {
+          // A listener's failure is its own; the others still hear.
+        }
+      }
+    }
   }
 
   private fingerprint(target: LoginTarget | undefined, skip: string | undefined): string {

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SecretName } from '../registry/precedence.js';
 import { RegistryIndex } from './registry-index.js';
-import { registerResolverRoutes, type AuthorizeHook, type CredentialLookup } from './routes.js';
+import { registerResolverRoutes, type AuthorizeHook, type CredentialChanges, type CredentialLookup } from './routes.js';
 import type { RegistrySecretSink, RegistrySecretSource } from './source.js';
 
 export interface ResolverServiceOptions {
@@ -24,6 +24,7 @@ export interface ResolverServiceOptions {
   observers?: readonly RegistrySecretSink[];
   /** The credential status shown in answers (see routes). */
   credentials?: CredentialLookup;
+  credentialChanges?: CredentialChanges;
 }
 
 export interface ResolverService {
@@ -85,6 +86,7 @@ export async function startResolverService(options: ResolverServiceOptions): Pro
         ...(options.authorize ? { authorize: options.authorize } : {}),
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
         ...(options.credentials ? { credentials: options.credentials } : {}),
+        ...(options.credentialChanges ? { credentialChanges: options.credentialChanges } : {}),
       });
     },
     readiness: () => source.readiness(),

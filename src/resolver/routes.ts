@@ -29,9 +29,12 @@ export interface ResolverRoutesOptions {
   log?: Logger;
   /** The credential check's status of the Secret an answer names; absent: answers carry no `credentials`. */
   credentials?: CredentialLookup;
+  credentialChanges?: CredentialChanges;
 }
 
 export type CredentialLookup = (secret: SecretName) => CredentialStatus;
+/** Subscribes to changes of credential statuses (a watch sends MODIFIED for its Secret); returns the unsubscribe function. */
+export type CredentialChanges = (listener: (secret: SecretName) => void) => () => void;
 
 /** Shorter than the usual 60 s proxy idle timeouts (nginx, ELB). */
 export const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -81,7 +84,7 @@ export function registerResolverRoutes(app: FastifyInstance, options: ResolverRo
     }
 
     reply.hijack();
-    streamWatch(request, reply.raw, { index, namespace, heartbeatMs, log, openStreams, credentials: options.credentials });
+    streamWatch(request, reply.raw, { index, namespace, heartbeatMs, log, openStreams, credentials: options.credentials, credentialChanges: options.credentialChanges });
     return reply;
   });
 }
@@ -89,7 +92,7 @@ export function registerResolverRoutes(app: FastifyInstance, options: ResolverRo
 function streamWatch(
   request: FastifyRequest,
   response: ServerResponse,
-  context: { index: RegistryConfigReader; namespace: string; heartbeatMs: number; log: Logger; openStreams: Set<ServerResponse>; credentials: CredentialLookup | undefined },
+  context: { index: RegistryConfigReader; namespace: string; heartbeatMs: number; log: Logger; openStreams: Set<ServerResponse>; credentials: CredentialLookup | undefined; credentialChanges: CredentialChanges | undefined },
 ): void {
   const { index, namespace, log, openStreams, credentials } = context;
   // The stream is meant to stay open: no socket idle timeout, and each event leaves at once.
@@ -113,6 +116,13 @@ function streamWatch(
 
   // Subscribe before reading the current answer: nothing can slip in between (one thread).
   const unsubscribe = index.subscribe(namespace, (resolution) => send(eventOf(resolution, 'MODIFIED', credentials)));
+  // A new check outcome for the Secret this namespace resolves to is a new answer too.
+  const unsubscribeCredentials = context.credentialChanges?.((secret) => {
+    const resolution = index.resolve(namespace);
+    if (resolution.found && resolution.config.secret.namespace === secret.namespace && resolution.config.secret.name === secret.name) {
+      send(eventOf(resolution, 'MODIFIED', credentials));
+    }
+  });
   const heartbeat = setInterval(() => send({ type: 'HEARTBEAT' }), context.heartbeatMs);
   openStreams.add(response);
   log.debug({ namespace }, 'resolver watch opened');
@@ -122,6 +132,7 @@ function streamWatch(
     if (closed) return;
     closed = true;
     unsubscribe();
+    unsubscribeCredentials?.();
     clearInterval(heartbeat);
     openStreams.delete(response);
     log.debug({ namespace }, 'resolver watch closed');

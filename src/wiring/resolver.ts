@@ -56,6 +56,7 @@ export async function startResolver(
 }
 
 /** The resolver feeds the credential checker and shows its statuses (or that checks are off). */
-export function credentialOptions(credentials: RunningCredentialCheck | undefined): Pick<ResolverServiceOptions, 'observers' | 'credentials'> {
-  return credentials ? { observers: [credentials.checker], credentials: credentials.lookup } : { credentials: credentialChecksOff };
+export function credentialOptions(credentials: RunningCredentialCheck | undefined): Pick<ResolverServiceOptions, 'observers' | 'credentials' | 'credentialChanges'> {
+  if (!credentials) return { credentials: credentialChecksOff };
+  return { observers: [credentials.checker], credentials: credentials.lookup, credentialChanges: (listener) => credentials.checker.onStatusChange(listener) };
 }

@@ -6,6 +6,7 @@
  * Normal Event and `ok`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +44,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
   beforeAll(async () => {
     pki = await createTestPki();
     registry = await startDockerRegistry(pki, { kind: 'htpasswd', users: { robot: GOOD } });
-    fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a'] });
+    fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'] });
     const dir = mkdtempSync(join(tmpdir(), 'rcw-credcheck-'));
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
@@ -143,6 +144,49 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
     await eventually(() => expect(events('RegistryCredentialsAccepted')).toHaveLength(1), 10_000);
     expect((await answer()).credentials?.state).toBe('ok');
     expect(events('RegistryCredentialsAccepted')[0]?.type).toBe('Normal');
+  });
+
+  it('a watch hears the new outcome: MODIFIED with the credentials\' new state', async () => {
+    const lines: Array<{ type: string; config?: RegistryConfig }> = [];
+    const req = request(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-a/registry-config?watch=true`, { ca: webhookCa, servername: 'localhost' }, (res) => {
+      let buffer = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          lines.push(JSON.parse(buffer.slice(0, nl)) as { type: string; config?: RegistryConfig });
+          buffer = buffer.slice(nl + 1);
+        }
+      });
+    });
+    req.end();
+    try {
+      await eventually(() => expect(lines[0]?.config?.credentials?.state).toBe('ok'));
+      writeSecret(WRONG);
+      await eventually(() => expect(lines.at(-1)?.config?.credentials?.state).toBe('rejected'), 10_000);
+      expect(lines.at(-1)?.type).toBe('MODIFIED');
+      writeSecret(GOOD);
+      await eventually(() => expect(lines.at(-1)?.config?.credentials?.state).toBe('ok'), 10_000);
+      expect(JSON.stringify(lines)).not.toContain(WRONG);
+    } finally {
+      req.destroy();
+    }
+  });
+
+  it('a hostile Secret pointing at the cloud metadata address is refused: no request, no Event, the answer says why', async () => {
+    fake.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { namespace: 'team-b', name: 'serverless-registry-config', labels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
+      data: { username: b64('x'), password: b64('y'), serverAddress: b64('169.254.169.254'), registryAddress: b64('169.254.169.254/x') },
+    });
+    const response = await eventually(async () => {
+      const body = (await httpsCall(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-b/registry-config`, { method: 'GET', ca: webhookCa, servername: 'localhost' })).json<RegistryConfig>();
+      expect(body.credentials?.state).toBe('skipped');
+      return body;
+    }, 10_000);
+    expect(response.credentials?.reason).toMatch(/^refused: 169\.254\.169\.254 \(link-local\)/);
+    expect(fake.list('events', 'team-b')).toHaveLength(0);
   });
 
   it('the registry stopped: a Warning RegistryUnreachable Event naming the cause', async () => {
