@@ -48,6 +48,9 @@ describe('configuration', () => {
     [{ LEASE_RETRY_PERIOD: '12s' }, 'LEASE_RETRY_PERIOD'],
     [{ PROPAGATION_EXCLUDE: 'name in (a,b' }, 'PROPAGATION_EXCLUDE'],
     [{ AUTH_AUDIENCES: ' , ' }, 'AUTH_AUDIENCES'],
+    [{ CREDENTIAL_CHECK: 'maybe' }, 'CREDENTIAL_CHECK'],
+    [{ CREDENTIAL_CHECK_INTERVAL: '1s' }, 'CREDENTIAL_CHECK_INTERVAL'],
+    [{ CREDENTIAL_CHECK_ALLOW: '10.0.0.0/8, http://registry' }, 'CREDENTIAL_CHECK_ALLOW'],
   ])('stops with one line naming the variable for %j', (env, name) => {
     let error: unknown;
     try {
@@ -59,6 +62,12 @@ describe('configuration', () => {
     const message = (error as Error).message;
     expect(message).toContain(name);
     expect(message).not.toContain('\n');
+  });
+
+  it('reads the credential check settings: auto every 10m with no allowlist by default', () => {
+    expect(parseConfig([], {}, machine)).toMatchObject({ credentialCheck: 'auto', credentialCheckIntervalMs: 600_000, credentialCheckAllow: [] });
+    const config = parseConfig(['--credential-check', 'off'], { CREDENTIAL_CHECK_INTERVAL: '1h', CREDENTIAL_CHECK_ALLOW: '10.20.0.0/16, registry.corp, *.corp.example' }, machine);
+    expect(config).toMatchObject({ credentialCheck: 'off', credentialCheckIntervalMs: 3_600_000, credentialCheckAllow: ['10.20.0.0/16', 'registry.corp', '*.corp.example'] });
   });
 
   it('rejects unknown flags by name', () => {
