@@ -39,7 +39,11 @@ const REFUSED_V6: ReadonlyArray<[string, number, string]> = [
   ['ff00::', 8, 'multicast'],
   ['100::', 64, 'discard'],
   ['2001:db8::', 32, 'documentation'],
+  // 6to4 embeds an IPv4 address; deprecated, so refused outright rather than decoded.
+  ['2002::', 16, '6to4'],
 ];
+/** NAT64's well-known prefix: the last 32 bits are an IPv4 address, judged as such. */
+const NAT64 = subnet('64:ff9b::', 96, 'ipv6');
 /** Names that only mean something inside the cluster (or this pod). */
 const CLUSTER_NAME_SUFFIXES = ['.svc', '.svc.cluster.local', '.cluster.local', '.local', '.internal'];
 
@@ -104,8 +108,8 @@ export function createAddressPolicy(options: AddressPolicyOptions = {}): Address
       if (hostAllowed(name)) return { allowed: true };
       const family = isIP(address);
       if (family === 0) return { allowed: false, reason: `${address} is not an IP address` };
-      // An IPv4-mapped IPv6 address is the IPv4 address.
-      const mapped = family === 6 ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] : undefined;
+      // An IPv4-mapped or NAT64 IPv6 address is judged as its IPv4 address.
+      const mapped = family === 6 ? (/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? (NAT64.check(address, 'ipv6') ? embeddedIpv4(address) : undefined)) : undefined;
       const ip = mapped ?? address;
       const type = mapped !== undefined || family === 4 ? 'ipv4' : 'ipv6';
       if (allow.cidrs.check(ip, type)) return { allowed: true };
@@ -123,6 +127,18 @@ function subnet(address: string, prefix: number, family: 'ipv4' | 'ipv6'): Block
   const list = new BlockList();
   list.addSubnet(address, prefix, family);
   return list;
+}
+
+/** The last 32 bits of an IPv6 address, as dotted IPv4. */
+function embeddedIpv4(address: string): string | undefined {
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+  if (dotted !== undefined) return dotted;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const groups = tail === '' && !address.includes('::') ? head.split(':') : [...head.split(':').filter(Boolean), ...Array(8).fill('0'), ...tail.split(':').filter(Boolean)].slice(-8);
+  const high = parseInt(groups[6] ?? '', 16);
+  const low = parseInt(groups[7] ?? '', 16);
+  if (Number.isNaN(high) || Number.isNaN(low)) return undefined;
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {

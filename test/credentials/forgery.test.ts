@@ -95,13 +95,19 @@ describe('SSRF rules for namespace-scoped configs', () => {
     ['[::1]', 'loopback'],
     ['[fe80::1]', 'link-local'],
     ['[::ffff:169.254.169.254]', 'link-local'],
+    ['[::ffff:7f00:1]', 'loopback'],
+    ['[64:ff9b::a9fe:a9fe]', 'link-local'],
+    ['[2002:a9fe:a9fe::1]', '6to4'],
+    ['2130706433', 'loopback'],
+    ['0177.0.0.1', 'loopback'],
+    ['127.1', 'loopback'],
   ])('refuses %s (%s), the cloud metadata address included', async (address, kind) => {
-    const outcome = await checkLogin(ns({ serverAddress: address }), allowLoopback());
+    const outcome = await checkLogin(ns({ serverAddress: address }), noAllow());
     expect(outcome.state).toBe('skipped');
     expect(outcome.reason).toContain(`(${kind})`);
   });
 
-  it.each(['localhost', 'registry.kyma-system.svc', 'registry.kyma-system.svc.cluster.local', 'kubernetes'])('refuses the cluster-internal name %s before any DNS look-up', async (host) => {
+  it.each(['localhost', 'localhost.', 'registry.kyma-system.svc', 'registry.kyma-system.svc.cluster.local', 'kubernetes'])('refuses the cluster-internal name %s before any DNS look-up', async (host) => {
     const looked: string[] = [];
     const outcome = await checkLogin(ns({ serverAddress: host }), { ...noAllow(), lookup: async (h) => (looked.push(h), [{ address: '93.184.216.34', family: 4 }]) });
     expect(outcome.state).toBe('skipped');
