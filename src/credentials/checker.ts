@@ -12,6 +12,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SecretObject } from '../kube/objects.js';
 import { describeProblems, readRegistryCredentials } from '../registry/credentials.js';
+import { COPY_MANAGED_BY_LABEL, COPY_MANAGED_BY_VALUE } from '../propagation/names.js';
+import { hasLabel } from '../registry/secret-labels.js';
 import { registryEntryFromSecret, type RegistrySource, type SecretName } from '../registry/precedence.js';
 import type { RegistrySecretSink } from '../resolver/source.js';
 import type { LoginTarget } from './login.js';
@@ -73,6 +75,12 @@ export class CredentialChecker implements RegistrySecretSink {
   private active = false;
   private interval: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(secret: SecretName) => void>();
+  /**
+   * Logins by fingerprint: Secrets with the same credentials and addresses (the same robot account
+   * in many namespaces) share one login in flight, and one outcome for half an interval.
+   */
+  private readonly inFlight = new Map<string, Promise<CheckOutcome>>();
+  private readonly recent = new Map<string, { outcome: CheckOutcome; at: number }>();
 
   constructor(private readonly options: CredentialCheckerOptions) {
     this.now = options.now ?? Date.now;
@@ -86,6 +94,8 @@ export class CredentialChecker implements RegistrySecretSink {
     this.active = true;
     for (const key of this.entries.keys()) this.enqueue(key);
     this.interval = setInterval(() => {
+      const now = this.now();
+      for (const [fingerprint, { at }] of this.recent) if (now - at >= this.options.intervalMs / 2) this.recent.delete(fingerprint);
       for (const key of this.entries.keys()) this.enqueue(key);
     }, this.options.intervalMs);
     this.interval.unref();
@@ -225,10 +235,7 @@ export class CredentialChecker implements RegistrySecretSink {
       this.queued.delete(key);
       const entry = this.entries.get(key);
       if (entry?.target === undefined) continue;
-      const target = entry.target;
-      const run = this.options
-        .check(target)
-        .catch((error: unknown): CheckOutcome => ({ state: 'unreachable', cause: 'protocol', reason: `check failed: ${(error as Error)?.name ?? 'error'}` }))
+      const run = this.login(entry.fingerprint, entry.target)
         .then((outcome) => {
           // Only if the Secret still has the credentials that were checked.
           if (this.entries.get(key) === entry) this.settle(key, entry, outcome, new Date(this.now()));
@@ -239,6 +246,24 @@ export class CredentialChecker implements RegistrySecretSink {
         });
       this.running.add(run);
     }
+  }
+
+  /** One login per fingerprint at a time, and none again within half an interval. */
+  private login(fingerprint: string, target: LoginTarget): Promise<CheckOutcome> {
+    const recent = this.recent.get(fingerprint);
+    if (recent !== undefined && this.now() - recent.at < this.options.intervalMs / 2) return Promise.resolve(recent.outcome);
+    const running = this.inFlight.get(fingerprint);
+    if (running !== undefined) return running;
+    const promise = this.options
+      .check(target)
+      .catch((error: unknown): CheckOutcome => ({ state: 'unreachable', cause: 'protocol', reason: `check failed: ${(error as Error)?.name ?? 'error'}` }))
+      .then((outcome) => {
+        this.recent.set(fingerprint, { outcome, at: this.now() });
+        return outcome;
+      })
+      .finally(() => this.inFlight.delete(fingerprint));
+    this.inFlight.set(fingerprint, promise);
+    return promise;
   }
 
   private settle(_key: string, entry: Entry, outcome: CheckOutcome, checkedAt: Date | null): void {
@@ -275,6 +300,10 @@ export function loginTargetOf(secret: SecretObject, systemNamespace: string): { 
   const entry = registryEntryFromSecret(secret, systemNamespace);
   if (entry === undefined) return undefined;
   if (!entry.valid) return { skip: `the Secret is invalid: ${entry.reason}` };
+  // Propagation's copies carry the cluster-wide Secret's credentials: checking each would log in once per namespace.
+  if (entry.role === 'namespace' && entry.ref.namespace !== systemNamespace && hasLabel(secret, COPY_MANAGED_BY_LABEL, COPY_MANAGED_BY_VALUE)) {
+    return { skip: 'a copy of the cluster-wide Secret made by propagation: checked as the cluster-wide Secret' };
+  }
   const credentials = readRegistryCredentials(secret);
   if (!credentials.ok) {
     return { skip: entry.role === 'default' ? 'the default (internal) registry Secret carries no username and password' : `the Secret is invalid: ${describeProblems(entry.ref, credentials.problems)}` };

@@ -61,6 +61,26 @@ describe('CredentialChecker', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('logs in once for many Secrets with the same credentials and addresses', async () => {
+    const { checker, calls } = harness({ delayMs: 20 });
+    const same = { serverAddress: 'shared.registry.example.com', registryAddress: 'shared.registry.example.com/x' };
+    checker.replaceAll(Array.from({ length: 20 }, (_, i) => namespaceSecret(`team-${i}`, { plain: same })));
+    checker.start();
+    await checker.idle();
+    expect(calls).toHaveLength(1);
+    expect(checker.counts().ok).toBe(20);
+  });
+
+  it('does not check the copies propagation makes of the cluster-wide Secret', async () => {
+    const { checker, calls } = harness();
+    checker.start();
+    const copy = namespaceSecret('team-a', { labels: { 'serverless.kyma-project.io/remote-registry': 'config', 'app.kubernetes.io/managed-by': 'registry-config-webhook' } });
+    checker.replaceAll([clusterSecret(), copy]);
+    await checker.idle();
+    expect(calls.map((c) => c.serverAddress)).toEqual(['cluster.registry.example.com']);
+    expect(checker.status({ namespace: 'team-a', name: 'serverless-registry-config' })).toMatchObject({ state: 'skipped', reason: expect.stringContaining('copy') });
+  });
+
   it('checks every config again each interval', async () => {
     const { checker, calls } = harness({ intervalMs: 150 });
     checker.replaceAll([namespaceSecret('team-a'), namespaceSecret('team-b')]);
