@@ -202,4 +202,10 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
     expect(event.message).toContain('ECONNREFUSED');
     expect((await answer()).credentials?.state).toBe('unreachable');
   });
+
+  it('logged every outcome without a password', () => {
+    const text = logs.text();
+    expect(text).toContain('registry credential check');
+    for (const secret of [GOOD, WRONG, b64(GOOD), b64(WRONG)]) expect(text).not.toContain(secret);
+  });
 });
