@@ -11,7 +11,7 @@ export {
   type RegistryConfigWatch,
   type WatchOptions,
 } from './resolver/client.js';
-export type { RegistryConfig, RegistryConfigEvent, RegistryConfigNotFound, RegistrySource } from './resolver/api.js';
+export type { CredentialState, CredentialStatus, RegistryConfig, RegistryConfigEvent, RegistryConfigNotFound, RegistrySource } from './resolver/api.js';
 export {
   dockerConfigJson,
   mutateRegistrySecret,

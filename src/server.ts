@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { mutateRegistrySecret } from './registry/index.js';
 import { startCertificates } from './wiring/certificates.js';
+import { createCredentialCheck, type CredentialCheckTestHooks } from './wiring/credential-check.js';
 import { startPropagation } from './wiring/propagation.js';
 import { startResolver } from './wiring/resolver.js';
 
@@ -34,6 +35,7 @@ interface StartContext {
   /** Stopped in reverse order on shutdown, or at once when start-up fails. */
   background: Stoppable[];
   setPhase(phase: string): void;
+  credentialHooks?: CredentialCheckTestHooks;
 }
 
 /**
@@ -44,7 +46,11 @@ interface StartContext {
  * The probe server listens first: while the certificate Secret or the resolver's first list is
  * awaited, /healthz answers (no liveness restart loop) and /readyz names what is missing.
  */
-export async function startServer(config: Config, log: Logger, options: { processMetrics?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  log: Logger,
+  options: { processMetrics?: boolean; credentialCheck?: CredentialCheckTestHooks } = {},
+): Promise<RunningServer> {
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
   const readiness = new Readiness();
   let phase = 'starting';
@@ -54,7 +60,7 @@ export async function startServer(config: Config, log: Logger, options: { proces
 
   const background: Stoppable[] = [];
   try {
-    const running = await startParts({ config, log, metrics, readiness, probe, background, setPhase: (p) => (phase = p) });
+    const running = await startParts({ config, log, metrics, readiness, probe, background, setPhase: (p) => (phase = p), ...(options.credentialCheck ? { credentialHooks: options.credentialCheck } : {}) });
     readiness.remove('startup');
     return running;
   } catch (err) {
@@ -73,8 +79,12 @@ async function startParts(ctx: StartContext): Promise<RunningServer> {
   readiness.add('certificate', () => certificates.provider.readiness());
   background.push({ name: 'certificates', stop: () => certificates.stop() });
 
+  // Fed by the resolver's Secrets; checks start with propagation leadership (or at once without it).
+  const credentials = config.resolverSource === 'off' ? undefined : createCredentialCheck(config, { log, metrics, kube, ...(ctx.credentialHooks ? { hooks: ctx.credentialHooks } : {}) });
+  if (credentials) background.push({ name: 'credential-check', stop: () => credentials.stop() });
+
   ctx.setPhase("waiting for the resolver's first sync");
-  const resolver = await startResolver(config, { log, metrics, kube });
+  const resolver = await startResolver(config, { log, metrics, kube, credentials });
   if (resolver) {
     readiness.add('resolver', () => resolver.readiness());
     background.push({ name: 'resolver', stop: () => resolver.stop() });
@@ -97,7 +107,7 @@ async function startParts(ctx: StartContext): Promise<RunningServer> {
 
   // After the webhook listens: every copy propagation writes passes through a webhook.
   ctx.setPhase('starting propagation');
-  const propagation = await startPropagation(config, { log, metrics, kube, resolver });
+  const propagation = await startPropagation(config, { log, metrics, kube, resolver, credentials });
 
   const webhookPort = (webhook.server.address() as { port: number }).port;
   const probePort = (probe.server.address() as { port: number }).port;

@@ -5,16 +5,36 @@ import type { AdmissionReviewResponse, JsonPatchOperation } from '../admission/t
 import { foldStringData } from '../kube/secret-data.js';
 import { isRecord } from '../registry/guards.js';
 import { mutateRegistrySecret } from '../registry/index.js';
+import { createAddressPolicy } from '../credentials/address-policy.js';
+import { loginTargetOf } from '../credentials/checker.js';
+import { CHECK_ATTEMPT_TIMEOUT_MS, checkLogin, type Lookup } from '../credentials/login.js';
+import { statusOf, type CredentialStatus } from '../credentials/outcome.js';
+import type { SecretObject } from '../kube/objects.js';
 
 export const EXIT_ALLOWED = 0;
 export const EXIT_DENIED = 1;
 export const EXIT_BAD_INPUT = 2;
+/** `--check-credentials`: allowed, but the registry rejected the login or could not be reached. */
+export const EXIT_CREDENTIALS = 3;
 
 export interface ReviewCommandOptions {
   /** Show data values and the generated `.dockerconfigjson` instead of masking them. */
   showSecrets: boolean;
   /** `text` for people, `json` for scripts. */
   output: 'text' | 'json';
+  /** Also log in to the registry as the server would (same rules), from this machine. */
+  checkCredentials?: CredentialCheckOptions;
+}
+
+export interface CredentialCheckOptions {
+  /** Configs here are trusted (http allowed, no address rules), as in the cluster. */
+  systemNamespace: string;
+  /** CREDENTIAL_CHECK_ALLOW's entries. */
+  allow: readonly string[];
+  /** Extra CA certificates (PEM) besides Node's list and NODE_EXTRA_CA_CERTS. */
+  ca?: string;
+  timeoutMs?: number;
+  lookup?: Lookup;
 }
 
 export interface ReviewCommandResult {
@@ -54,8 +74,9 @@ export async function runReview(input: string, options: ReviewCommandOptions): P
     patch: patch.map((op) => (show || op.value === undefined ? op : { ...op, value: mask(op.value) })),
     object: show ? patched : maskSecret(patched),
   };
-  const exitCode = response.allowed ? EXIT_ALLOWED : EXIT_DENIED;
-  if (options.output === 'json') return { exitCode, stdout: `${JSON.stringify(report, null, 2)}\n`, stderr: '' };
+  const credentials = response.allowed && options.checkCredentials ? await checkCredentialsOf(patched, options.checkCredentials) : undefined;
+  const exitCode = !response.allowed ? EXIT_DENIED : credentials?.state === 'rejected' || credentials?.state === 'unreachable' ? EXIT_CREDENTIALS : EXIT_ALLOWED;
+  if (options.output === 'json') return { exitCode, stdout: `${JSON.stringify(credentials ? { ...report, credentials } : report, null, 2)}\n`, stderr: '' };
 
   const lines: string[] = [];
   lines.push(`Decision: ${response.allowed ? 'ALLOWED' : 'DENIED'}${response.status ? ` (${response.status.code}) ${response.status.message}` : ''}`);
@@ -63,11 +84,29 @@ export async function runReview(input: string, options: ReviewCommandOptions): P
   for (const w of report.warnings) lines.push(`  - ${w}`);
   lines.push(`Patch: ${report.patch.length === 0 ? 'none (nothing to change)' : ''}`);
   for (const op of report.patch) lines.push(`  ${JSON.stringify(op)}`);
+  if (credentials) {
+    const push = credentials.pushGranted === null ? '' : credentials.pushGranted ? ' (push granted)' : ' (push NOT granted)';
+    lines.push(`Credentials: ${credentials.state.toUpperCase()}${push}: ${credentials.reason}`);
+  }
   if (response.allowed) {
     lines.push(`Secret as it would be stored${show ? '' : ' (values masked; --show-secrets to reveal)'}:`);
     lines.push(JSON.stringify(report.object, null, 2));
   }
   return { exitCode, stdout: `${lines.join('\n')}\n`, stderr: '' };
+}
+
+/** The server's login check of the Secret as it would be stored, with the server's rules. */
+async function checkCredentialsOf(object: unknown, options: CredentialCheckOptions): Promise<CredentialStatus> {
+  const found = isRecord(object) ? loginTargetOf(object as SecretObject, options.systemNamespace) : undefined;
+  if (found === undefined) return statusOf({ state: 'skipped', reason: 'not a registry config Secret' }, null);
+  if (found.target === undefined) return statusOf({ state: 'skipped', reason: found.skip }, null);
+  const outcome = await checkLogin(found.target, {
+    policy: createAddressPolicy({ allow: options.allow }),
+    timeoutMs: options.timeoutMs ?? CHECK_ATTEMPT_TIMEOUT_MS,
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
+  return statusOf(outcome, outcome.state === 'skipped' ? null : new Date());
 }
 
 function parseDocument(text: string): unknown {

@@ -1,3 +1,4 @@
+import { parseAllowlist } from '../credentials/address-policy.js';
 import { LabelSelectorError, parseLabelSelector } from '../propagation/label-selector.js';
 import { DEFAULT_SYSTEM_NAMESPACE } from '../registry/labels.js';
 import {
@@ -59,6 +60,12 @@ export interface Config {
   leaseRenewDeadlineMs: number;
   leaseRetryPeriodMs: number;
 
+  /** Registry login checks: auto = on in a cluster. */
+  credentialCheck: 'auto' | 'on' | 'off';
+  credentialCheckIntervalMs: number;
+  /** CIDRs, addresses and host names namespace-scoped configs may be checked against despite the SSRF rules. */
+  credentialCheckAllow: string[];
+
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   reviewTimeoutMarginMs: number;
@@ -82,6 +89,13 @@ function audienceList(text: string): string[] {
   const audiences = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
   if (audiences.length === 0) throw new Error('must name at least one audience');
   return audiences;
+}
+
+/** Comma-separated; each entry checked now, so a typo stops the server instead of refusing a registry later. */
+function allowList(text: string): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  parseAllowlist(entries);
+  return entries;
 }
 
 const optional = <T>(parse: (text: string) => T) => parse as (text: string) => T | undefined;
@@ -124,6 +138,10 @@ export const OPTIONS: Specs = {
   leaseDurationMs: { env: 'LEASE_DURATION', flag: '--lease-duration', defaultText: '15s', help: 'how long a lease is valid without renewal', parse: duration(1000) },
   leaseRenewDeadlineMs: { env: 'LEASE_RENEW_DEADLINE', flag: '--lease-renew-deadline', defaultText: '10s', help: 'a leader that cannot renew within this gives up', parse: duration(500) },
   leaseRetryPeriodMs: { env: 'LEASE_RETRY_PERIOD', flag: '--lease-retry-period', defaultText: '2s', help: 'interval between acquire/renew attempts', parse: duration(100) },
+
+  credentialCheck: { env: 'CREDENTIAL_CHECK', flag: '--credential-check', defaultText: 'auto', help: 'auto|on|off: check registry Secrets\' credentials against their registry (auto = on in a cluster); see docs/credential-check.md', parse: oneOf(['auto', 'on', 'off'] as const) },
+  credentialCheckIntervalMs: { env: 'CREDENTIAL_CHECK_INTERVAL', flag: '--credential-check-interval', defaultText: '10m', help: 'how often every registry config is checked again (besides shortly after each change)', parse: duration(10_000) },
+  credentialCheckAllow: { env: 'CREDENTIAL_CHECK_ALLOW', flag: '--credential-check-allow', defaultText: '', help: 'comma-separated CIDRs, addresses and host names (*.domain) namespace-scoped configs may be checked against although private, loopback or link-local', parse: allowList },
 
   shutdownDelayMs: { env: 'SHUTDOWN_DELAY', flag: '--shutdown-delay', defaultText: '5s', help: 'after SIGTERM: keep serving (not ready) this long so endpoints drop the pod', parse: duration(0) },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: '--shutdown-timeout', defaultText: '10s', help: 'bound on draining in-flight requests after the delay', parse: duration(0) },

@@ -41,6 +41,9 @@ export interface Metrics {
   readonly authReviews: Counter<'kind' | 'result'>;
   readonly authBudgetRefusals: Counter<'reason'>;
   readonly authKeyRefreshes: Counter<'result'>;
+  readonly credentialCheckConfigs: Gauge<'state'>;
+  readonly credentialCheckAttempts: Counter<'outcome'>;
+  readonly credentialCheckDuration: Histogram;
   /**
    * Registers a callback run at every scrape, before the webhook metrics are read. The admission
    * hot path counts in plain numbers and copies them in here: prom-client hashes and validates
@@ -216,6 +219,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'registry_config_webhook_auth_key_refreshes_total',
       help: 'Reads of the service-account issuer discovery and key set, by result (success|failure).',
       labelNames: ['result'],
+      registers,
+    }),
+    credentialCheckConfigs: new Gauge({
+      name: 'registry_config_webhook_credential_check_configs',
+      help: 'Registry configs by the state of their last credential check (ok|rejected|unreachable|skipped|pending), as seen by this replica.',
+      labelNames: ['state'],
+      registers,
+      collect,
+    }),
+    credentialCheckAttempts: new Counter({
+      name: 'registry_config_webhook_credential_check_attempts_total',
+      help: 'Registry login checks made by this replica, by outcome (ok|rejected|unreachable|skipped).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    credentialCheckDuration: new Histogram({
+      name: 'registry_config_webhook_credential_check_duration_seconds',
+      help: 'Time one registry login check took (all its requests).',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers,
     }),
   };

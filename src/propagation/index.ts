@@ -49,6 +49,8 @@ export interface PropagationSettings {
   requestTimeoutMs?: number;
   /** Server-side watch timeout of the reflectors (default: 5-10 min, randomised). */
   watchTimeoutSeconds?: number;
+  /** Other work only the leader does (credential checks): started and stopped with leadership. */
+  leadership?: { started(): void; stopped(): Promise<void> };
 }
 
 export interface PropagationStatus {
@@ -164,6 +166,7 @@ export async function startPropagationController(settings: PropagationSettings):
     userAgent,
     ...(settings.metrics ? { isLeaderGauge: settings.metrics.leaderElectionIsLeader } : {}),
     onStartedLeading: () => {
+      settings.leadership?.started();
       const mine = ++term;
       // Reconciles read the caches: wait for the first lists (no-op once synced).
       void synced.then(() => {
@@ -172,6 +175,7 @@ export async function startPropagationController(settings: PropagationSettings):
     },
     onStoppedLeading: async () => {
       term++;
+      await settings.leadership?.stopped();
       await controller.stop();
       await events.flush();
     },

@@ -30,6 +30,24 @@ export interface RegistryConfig extends RegistryFields {
   revision: string;
   /** Higher-precedence Secrets passed over because they are invalid, each with why. */
   skipped: string[];
+  /**
+   * The last registry login check of the Secret it names (docs/credential-check.md); absent when the
+   * server runs without credential checks.
+   */
+  credentials?: CredentialStatus;
+}
+
+/** How the last registry login check went; `pending` until one has run. */
+export type CredentialState = 'ok' | 'rejected' | 'unreachable' | 'skipped' | 'pending';
+
+/** The resolver API's `credentials` field: never a credential. */
+export interface CredentialStatus {
+  state: CredentialState;
+  /** What the registry's token granted; null when it does not say (Basic auth, opaque tokens) or not ok. */
+  pushGranted: boolean | null;
+  /** RFC 3339, when the outcome was found; null while pending or skipped without a check. */
+  checkedAt: string | null;
+  reason: string;
 }
 
 /** The answer when nothing applies (the HTTP API's 404 body). */

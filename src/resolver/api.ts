@@ -4,7 +4,7 @@
  */
 import type { RegistryConfig, RegistryConfigNotFound } from '../registry/registry-config.js';
 
-export type { RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/registry-config.js';
+export type { CredentialState, CredentialStatus, RegistryConfig, RegistryConfigNotFound, RegistrySource, SecretName } from '../registry/registry-config.js';
 
 /** `GET` answers 200 RegistryConfig or 404 RegistryConfigNotFound; `?watch=true` streams events. */
 export const REGISTRY_CONFIG_ROUTE = '/v1/namespaces/:namespace/registry-config';

@@ -51,6 +51,7 @@ const schemas: JsonObject = {
         description: "The effective Secret's `uid:resourceVersion`: changes whenever that Secret changes; never a hash of its data.",
       },
       skipped: { ...stringList, description: 'Higher-precedence Secrets passed over because they are invalid, each with why.' },
+      credentials: ref('CredentialStatus'),
       registryAddress: { type: 'string' },
       serverAddress: { type: 'string' },
       isInternal: { type: 'boolean' },
@@ -69,6 +70,18 @@ const schemas: JsonObject = {
       namespace: { type: 'string' },
       reason: { type: 'string' },
       skipped: stringList,
+    },
+  },
+  CredentialStatus: {
+    type: 'object',
+    description: 'The last registry login check of the Secret the answer names (docs/credential-check.md); never a credential. Absent when the server runs without credential checks.',
+    required: ['state', 'pushGranted', 'checkedAt', 'reason'],
+    additionalProperties: false,
+    properties: {
+      state: { enum: ['ok', 'rejected', 'unreachable', 'skipped', 'pending'] },
+      pushGranted: { type: ['boolean', 'null'], description: "What the registry's token granted; null when it does not say or the login did not succeed." },
+      checkedAt: { type: ['string', 'null'], format: 'date-time', description: 'When the outcome was found; null while pending or skipped without a check.' },
+      reason: { type: 'string', description: "For people; carries at most the registry's error code." },
     },
   },
   RegistryConfigEvent: {

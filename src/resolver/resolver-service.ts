@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SecretName } from '../registry/precedence.js';
 import { RegistryIndex } from './registry-index.js';
-import { registerResolverRoutes, type AuthorizeHook } from './routes.js';
+import { registerResolverRoutes, type AuthorizeHook, type CredentialChanges, type CredentialLookup } from './routes.js';
 import type { RegistrySecretSink, RegistrySecretSource } from './source.js';
 
 export interface ResolverServiceOptions {
@@ -20,6 +20,11 @@ export interface ResolverServiceOptions {
   /** Absent: the API is open to anyone who reaches the port (local mode); logged at start. */
   authorize?: AuthorizeHook;
   heartbeatMs?: number;
+  /** Hear every Secret after the index did (the credential checker). */
+  observers?: readonly RegistrySecretSink[];
+  /** The credential status shown in answers (see routes). */
+  credentials?: CredentialLookup;
+  credentialChanges?: CredentialChanges;
 }
 
 export interface ResolverService {
@@ -39,6 +44,7 @@ export async function startResolverService(options: ResolverServiceOptions): Pro
     onListenerError: (error) => log.error({ error: (error as Error).message }, 'resolver subscriber failed'),
   });
 
+  const observers = options.observers ?? [];
   const recorded = (): void => {
     if (!metrics) return;
     const size = index.size();
@@ -50,14 +56,17 @@ export async function startResolverService(options: ResolverServiceOptions): Pro
     replaceAll(secrets: readonly SecretObject[]) {
       index.replaceAll(secrets);
       recorded();
+      for (const observer of observers) observer.replaceAll(secrets);
     },
     upsert(secret: SecretObject) {
       index.upsert(secret);
       recorded();
+      for (const observer of observers) observer.upsert(secret);
     },
     delete(ref: SecretName) {
       index.delete(ref);
       recorded();
+      for (const observer of observers) observer.delete(ref);
     },
   };
 
@@ -76,6 +85,8 @@ export async function startResolverService(options: ResolverServiceOptions): Pro
         log,
         ...(options.authorize ? { authorize: options.authorize } : {}),
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        ...(options.credentialChanges ? { credentialChanges: options.credentialChanges } : {}),
       });
     },
     readiness: () => source.readiness(),

@@ -7,8 +7,9 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger.js';
+import type { CredentialStatus, SecretName } from '../registry/registry-config.js';
 import type { Resolution } from '../registry/precedence.js';
-import { isNamespaceName, NDJSON_CONTENT_TYPE, NO_REGISTRY_CONFIG, REGISTRY_CONFIG_ROUTE, type ErrorBody, type RegistryConfigEvent } from './api.js';
+import { isNamespaceName, NDJSON_CONTENT_TYPE, NO_REGISTRY_CONFIG, REGISTRY_CONFIG_ROUTE, type ErrorBody, type RegistryConfig, type RegistryConfigEvent } from './api.js';
 import { OPENAPI_PATH, resolverOpenApiDocument } from './openapi.js';
 import type { RegistryConfigReader } from './registry-index.js';
 
@@ -32,7 +33,14 @@ export interface ResolverRoutesOptions {
   /** Interval of `{"type":"HEARTBEAT"}` lines on idle watch streams. */
   heartbeatMs?: number;
   log?: Logger;
+  /** The credential check's status of the Secret an answer names; absent: answers carry no `credentials`. */
+  credentials?: CredentialLookup;
+  credentialChanges?: CredentialChanges;
 }
+
+export type CredentialLookup = (secret: SecretName) => CredentialStatus;
+/** Subscribes to changes of credential statuses (a watch sends MODIFIED for its Secret); returns the unsubscribe function. */
+export type CredentialChanges = (listener: (secret: SecretName) => void) => () => void;
 
 /** Shorter than the usual 60 s proxy idle timeouts (nginx, ELB). */
 export const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -86,12 +94,12 @@ export function registerResolverRoutes(app: FastifyInstance, options: ResolverRo
     if (!watch) {
       const resolution = index.resolve(namespace);
       void reply.header('cache-control', 'no-store');
-      if (resolution.found) return reply.code(200).send(resolution.config);
+      if (resolution.found) return reply.code(200).send(withCredentials(resolution.config, options.credentials));
       return reply.code(404).send({ code: NO_REGISTRY_CONFIG, message: resolution.notFound.reason, ...resolution.notFound });
     }
 
     reply.hijack();
-    streamWatch(request, reply.raw, { index, namespace, heartbeatMs, log, openStreams });
+    streamWatch(request, reply.raw, { index, namespace, heartbeatMs, log, openStreams, credentials: options.credentials, credentialChanges: options.credentialChanges });
     return reply;
   });
 }
@@ -99,9 +107,9 @@ export function registerResolverRoutes(app: FastifyInstance, options: ResolverRo
 function streamWatch(
   request: FastifyRequest,
   response: ServerResponse,
-  context: { index: RegistryConfigReader; namespace: string; heartbeatMs: number; log: Logger; openStreams: Set<ServerResponse> },
+  context: { index: RegistryConfigReader; namespace: string; heartbeatMs: number; log: Logger; openStreams: Set<ServerResponse>; credentials: CredentialLookup | undefined; credentialChanges: CredentialChanges | undefined },
 ): void {
-  const { index, namespace, log, openStreams } = context;
+  const { index, namespace, log, openStreams, credentials } = context;
   // The stream is meant to stay open: no socket idle timeout, and each event leaves at once.
   request.raw.socket.setTimeout(0);
   request.raw.socket.setNoDelay(true);
@@ -122,7 +130,14 @@ function streamWatch(
   };
 
   // Subscribe before reading the current answer: nothing can slip in between (one thread).
-  const unsubscribe = index.subscribe(namespace, (resolution) => send(eventOf(resolution, 'MODIFIED')));
+  const unsubscribe = index.subscribe(namespace, (resolution) => send(eventOf(resolution, 'MODIFIED', credentials)));
+  // A new check outcome for the Secret this namespace resolves to is a new answer too.
+  const unsubscribeCredentials = context.credentialChanges?.((secret) => {
+    const resolution = index.resolve(namespace);
+    if (resolution.found && resolution.config.secret.namespace === secret.namespace && resolution.config.secret.name === secret.name) {
+      send(eventOf(resolution, 'MODIFIED', credentials));
+    }
+  });
   const heartbeat = setInterval(() => send({ type: 'HEARTBEAT' }), context.heartbeatMs);
   openStreams.add(response);
   log.debug({ namespace }, 'resolver watch opened');
@@ -132,17 +147,23 @@ function streamWatch(
     if (closed) return;
     closed = true;
     unsubscribe();
+    unsubscribeCredentials?.();
     clearInterval(heartbeat);
     openStreams.delete(response);
     log.debug({ namespace }, 'resolver watch closed');
   });
 
-  send(eventOf(index.resolve(namespace), 'ADDED'));
+  send(eventOf(index.resolve(namespace), 'ADDED', credentials));
 }
 
-function eventOf(resolution: Resolution, typeWhenFound: 'ADDED' | 'MODIFIED'): RegistryConfigEvent {
-  if (resolution.found) return { type: typeWhenFound, config: resolution.config };
+function eventOf(resolution: Resolution, typeWhenFound: 'ADDED' | 'MODIFIED', credentials: CredentialLookup | undefined): RegistryConfigEvent {
+  if (resolution.found) return { type: typeWhenFound, config: withCredentials(resolution.config, credentials) };
   return { type: 'DELETED', config: null, ...resolution.notFound };
+}
+
+/** The answer plus the credential check's status of its Secret (never a credential). */
+function withCredentials(config: RegistryConfig, credentials: CredentialLookup | undefined): RegistryConfig {
+  return credentials === undefined ? config : { ...config, credentials: credentials(config.secret) };
 }
 
 function parseWatchParameter(value: unknown): boolean | undefined {

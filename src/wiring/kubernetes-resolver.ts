@@ -5,7 +5,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import { startServiceAccountAuth, type ServiceAccountAuth } from '../resolver/auth/service-account-auth.js';
 import { createKubernetesSource } from '../resolver/kubernetes-source.js';
 import { startResolverService } from '../resolver/resolver-service.js';
-import type { RunningResolver } from './resolver.js';
+import type { RunningCredentialCheck } from './credential-check.js';
+import { credentialOptions, type RunningResolver } from './resolver.js';
 
 /** AUTH=auto means on in a cluster: there every caller has a service account token to send. */
 export function resolverAuthEnabled(config: Pick<Config, 'auth'>, kube: Pick<KubeConnection, 'inCluster'>): boolean {
@@ -15,7 +16,7 @@ export function resolverAuthEnabled(config: Pick<Config, 'auth'>, kube: Pick<Kub
 /** The resolver fed by a Kubernetes list+watch, with TokenReview/SubjectAccessReview auth. */
 export async function startKubernetesResolver(
   config: Config,
-  deps: { log: Logger; metrics: Metrics; kube: KubeConnection },
+  deps: { log: Logger; metrics: Metrics; kube: KubeConnection; credentials?: RunningCredentialCheck | undefined },
 ): Promise<RunningResolver> {
   const { log, metrics, kube } = deps;
   const auth = resolverAuthEnabled(config, kube);
@@ -50,6 +51,7 @@ export async function startKubernetesResolver(
     systemNamespace: config.systemNamespace,
     log,
     metrics,
+    ...credentialOptions(deps.credentials),
     ...(authn ? { authorize: authn.authorize } : {}),
   });
   // The staleness alert fires at half of this; 0 (the default) elsewhere keeps it silent.

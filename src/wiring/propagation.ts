@@ -3,6 +3,7 @@ import type { KubeConnection } from '../kube/detect.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { parseExcludeSelector, startPropagationController } from '../propagation/index.js';
+import type { RunningCredentialCheck } from './credential-check.js';
 import type { RunningResolver } from './resolver.js';
 
 export interface RunningPropagation {
@@ -16,11 +17,15 @@ export interface RunningPropagation {
  */
 export async function startPropagation(
   config: Config,
-  deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined; resolver: RunningResolver | undefined },
+  deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined; resolver: RunningResolver | undefined; credentials?: RunningCredentialCheck | undefined },
 ): Promise<RunningPropagation | undefined> {
-  if (config.propagation === 'off') return undefined;
-  if (!deps.kube) {
-    if (config.propagation === 'on') throw new Error('PROPAGATION=on needs a Kubernetes API server');
+  if (config.propagation === 'off' || !deps.kube) {
+    if (config.propagation === 'on' && !deps.kube) throw new Error('PROPAGATION=on needs a Kubernetes API server');
+    // No leader election: this replica checks on its own (run one replica, or enable propagation).
+    if (deps.credentials) {
+      deps.log.info('credential checks run in this replica without leader election (propagation off): with several replicas each checks');
+      deps.credentials.leadership.started();
+    }
     return undefined;
   }
   const log = deps.log.child({ component: 'propagation' });
@@ -39,6 +44,8 @@ export async function startPropagation(
     identity: config.podName,
     log,
     metrics: deps.metrics,
+    // One replica checks credentials and writes their Events: the one that writes copies.
+    ...(deps.credentials ? { leadership: deps.credentials.leadership } : {}),
   });
   log.info({ lease: `${config.leaseNamespace ?? config.podNamespace}/${config.leaseName}`, identity: config.podName }, 'propagation controller started');
   return { stop: () => controller.stop() };

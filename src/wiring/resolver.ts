@@ -6,8 +6,9 @@ import type { KubeConnection } from '../kube/detect.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createDirectorySource } from '../resolver/directory-source.js';
-import { startResolverService, type ResolverService } from '../resolver/resolver-service.js';
+import { startResolverService, type ResolverService, type ResolverServiceOptions } from '../resolver/resolver-service.js';
 import type { RegistryIndex } from '../resolver/registry-index.js';
+import { credentialChecksOff, type RunningCredentialCheck } from './credential-check.js';
 
 /** The bundled examples: what `npm start` serves on a laptop without a cluster. */
 export const EXAMPLE_SECRETS_DIR = 'examples/secrets';
@@ -27,7 +28,7 @@ export interface RunningResolver {
  */
 export async function startResolver(
   config: Config,
-  deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined },
+  deps: { log: Logger; metrics: Metrics; kube: KubeConnection | undefined; credentials?: RunningCredentialCheck | undefined },
 ): Promise<RunningResolver | undefined> {
   const log = deps.log.child({ component: 'resolver' });
   if (config.resolverSource === 'off') return undefined;
@@ -48,7 +49,14 @@ export async function startResolver(
     systemNamespace: config.systemNamespace,
     log,
     metrics: deps.metrics,
+    ...credentialOptions(deps.credentials),
   });
   log.info({ dir }, 'resolver serving Secrets from a local directory');
   return { mode: 'directory', index: service.index, routes: (app) => service.routes(app), readiness: () => service.readiness(), stop: () => service.stop() };
+}
+
+/** The resolver feeds the credential checker and shows its statuses (or that checks are off). */
+export function credentialOptions(credentials: RunningCredentialCheck | undefined): Pick<ResolverServiceOptions, 'observers' | 'credentials' | 'credentialChanges'> {
+  if (!credentials) return { credentials: credentialChecksOff };
+  return { observers: [credentials.checker], credentials: credentials.lookup, credentialChanges: (listener) => credentials.checker.onStatusChange(listener) };
 }

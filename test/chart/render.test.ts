@@ -73,6 +73,16 @@ const SCENARIOS: Record<string, RenderOptions> = {
       metrics: { scrapeAnnotations: true, serviceMonitor: { enabled: true, labels: { release: 'prometheus' } } },
     },
   },
+  credentialCheck: {
+    values: {
+      config: { credentialCheck: { mode: 'on', interval: '30m', allow: ['10.20.0.0/16', 'registry.corp.example'], extraCaCerts: FAKE_CA_PEM } },
+      networkPolicy: {
+        enabled: true,
+        apiServer: { cidrs: ['172.20.0.1/32'], ports: [443] },
+        extraEgress: [{ to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ protocol: 'TCP', port: 5000 }] }],
+      },
+    },
+  },
   minimalFeatures: {
     values: { config: { resolver: { source: 'off' }, propagation: { mode: 'off' }, auth: { mode: 'off' } }, rbac: { propagationSecretNames: [] } },
   },
@@ -191,8 +201,8 @@ describe.each(Object.keys(SCENARIOS))('every rendered object (%s)', (name) => {
     });
     expect(c.securityContext.capabilities.add).toBeUndefined();
     expect(pod.hostNetwork).toBeUndefined();
-    // Writable places only: an emptyDir at /tmp and the certificate directory.
-    const mounts = Object.fromEntries((c.volumeMounts as any[]).map((m) => [m.mountPath, m]));
+    // Writable places only: an emptyDir at /tmp and the certificate directory (read-only mounts aside).
+    const mounts = Object.fromEntries((c.volumeMounts as any[]).filter((m) => !(m.readOnly && m.name === 'registry-ca')).map((m) => [m.mountPath, m]));
     expect(Object.keys(mounts).sort()).toEqual(['/tmp', env(objects).CERT_DIR].sort());
     const tmp = (pod.volumes as any[]).find((v) => v.name === mounts['/tmp'].name);
     expect(tmp.emptyDir).toBeDefined();
@@ -551,6 +561,62 @@ describe('non-default values', () => {
   it('renders for the oldest supported Kubernetes', async () => {
     const objects = await renderChart({ extraArgs: ['--kube-version', '1.25.0'] });
     expect(only(objects, 'PodDisruptionBudget').apiVersion).toBe('policy/v1');
+  });
+});
+
+describe('credential checks', () => {
+  it('are on in a cluster by default (auto), every 10m, with no allowlist, no extra CAs and no NetworkPolicy', () => {
+    const objects = scenario('selfManaged');
+    const e = env(objects);
+    expect(e).toMatchObject({ CREDENTIAL_CHECK: 'auto', CREDENTIAL_CHECK_INTERVAL: '10m' });
+    expect(e.CREDENTIAL_CHECK_ALLOW).toBeUndefined();
+    expect(e.NODE_EXTRA_CA_CERTS).toBeUndefined();
+    expect(ofKind(objects, 'NetworkPolicy')).toHaveLength(0);
+    expect(ofKind(objects, 'ConfigMap')).toHaveLength(0);
+  });
+
+  it('carry mode, interval and allowlist to the server, which accepts them', () => {
+    const e = env(scenario('credentialCheck'));
+    expect(e).toMatchObject({ CREDENTIAL_CHECK: 'on', CREDENTIAL_CHECK_INTERVAL: '30m', CREDENTIAL_CHECK_ALLOW: '10.20.0.0/16,registry.corp.example' });
+    const config = parseConfig([], e, { hostname: 'rcw-0', serviceAccountNamespace: NAMESPACE });
+    expect(config.credentialCheckIntervalMs).toBe(30 * 60_000);
+    expect(config.credentialCheckAllow).toEqual(['10.20.0.0/16', 'registry.corp.example']);
+  });
+
+  it('trust private registry CAs through NODE_EXTRA_CA_CERTS from a ConfigMap, and roll the pods when they change', () => {
+    const objects = scenario('credentialCheck');
+    const configMap = only(objects, 'ConfigMap');
+    expect(configMap.data['ca.crt'].trim()).toBe(FAKE_CA_PEM.trim());
+    const path = env(objects).NODE_EXTRA_CA_CERTS as string;
+    const mount = (container(objects).volumeMounts as any[]).find((m) => path.startsWith(`${m.mountPath}/`));
+    expect(mount).toMatchObject({ readOnly: true });
+    const volume = (podSpec(objects).volumes as any[]).find((v) => v.name === mount.name);
+    expect(volume.configMap.name).toBe(configMap.metadata.name);
+    expect(path.slice(mount.mountPath.length + 1)).toBe('ca.crt');
+    expect(only(objects, 'Deployment').spec.template.metadata.annotations['checksum/registry-ca']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('get an egress NetworkPolicy: DNS, the API server, HTTPS to public addresses only, and the extra rules', () => {
+    const policy = only(scenario('credentialCheck'), 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Egress']);
+    expect(policy.spec.podSelector.matchLabels).toEqual(SELECTOR);
+    const rules = policy.spec.egress as any[];
+    expect(rules[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
+    expect(rules[1]).toEqual({ ports: [{ protocol: 'TCP', port: 443 }], to: [{ ipBlock: { cidr: '172.20.0.1/32' } }] });
+    const registries = rules[2];
+    expect(registries.ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+    expect(registries.to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10']));
+    expect(rules[3].ports).toEqual([{ protocol: 'TCP', port: 5000 }]);
+  });
+
+  it('open no registry egress when off', async () => {
+    const objects = await renderChart({ values: { config: { credentialCheck: { mode: false } }, networkPolicy: { enabled: true } } });
+    expect(env(objects).CREDENTIAL_CHECK).toBe('off');
+    expect(only(objects, 'NetworkPolicy').spec.egress).toHaveLength(2);
+  });
+
+  it('reject an allowlist entry that is not a CIDR, address or host name', async () => {
+    await expect(renderChart({ values: { config: { credentialCheck: { allow: ['http://x'] } } } })).rejects.toThrow(/allow/);
   });
 });
 

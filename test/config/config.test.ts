@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandHelp } from '../../src/cli/command.js';
 import { serveCommand } from '../../src/cli/serve.js';
@@ -50,6 +50,9 @@ describe('configuration', () => {
     [{ LEASE_RETRY_PERIOD: '12s' }, 'LEASE_RETRY_PERIOD'],
     [{ PROPAGATION_EXCLUDE: 'name in (a,b' }, 'PROPAGATION_EXCLUDE'],
     [{ AUTH_AUDIENCES: ' , ' }, 'AUTH_AUDIENCES'],
+    [{ CREDENTIAL_CHECK: 'maybe' }, 'CREDENTIAL_CHECK'],
+    [{ CREDENTIAL_CHECK_INTERVAL: '1s' }, 'CREDENTIAL_CHECK_INTERVAL'],
+    [{ CREDENTIAL_CHECK_ALLOW: '10.0.0.0/8, http://registry' }, 'CREDENTIAL_CHECK_ALLOW'],
   ])('stops with one line naming the variable for %j', (env, name) => {
     let error: unknown;
     try {
@@ -69,6 +72,12 @@ describe('configuration', () => {
     expect(parseConfig([], {}, machine)).toMatchObject({ authReviewsPerSecond: 20, authReviewsInFlight: 10, webhookClientCa: undefined });
     expect(() => parseConfig([], { AUTH_REVIEWS_PER_SECOND: '0' }, machine)).toThrow(/invalid AUTH_REVIEWS_PER_SECOND \(--auth-reviews-per-second\) "0": must be an integer between 1 and 10000/);
     expect(() => parseConfig([], { AUTH_REVIEWS_IN_FLIGHT: 'many' }, machine)).toThrow(/invalid AUTH_REVIEWS_IN_FLIGHT/);
+  });
+
+  it('reads the credential check settings: auto every 10m with no allowlist by default', () => {
+    expect(parseConfig([], {}, machine)).toMatchObject({ credentialCheck: 'auto', credentialCheckIntervalMs: 600_000, credentialCheckAllow: [] });
+    const config = parseConfig(['--credential-check', 'off'], { CREDENTIAL_CHECK_INTERVAL: '1h', CREDENTIAL_CHECK_ALLOW: '10.20.0.0/16, registry.corp, *.corp.example' }, machine);
+    expect(config).toMatchObject({ credentialCheck: 'off', credentialCheckIntervalMs: 3_600_000, credentialCheckAllow: ['10.20.0.0/16', 'registry.corp', '*.corp.example'] });
   });
 
   it('rejects unknown flags by name', () => {
