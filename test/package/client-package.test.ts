@@ -228,7 +228,7 @@ describe('the packed package', { timeout: 120_000 }, () => {
       await installProject(project, tarball, Object.fromEntries(Object.keys(packed.dependencies).map((dep) => [dep, `file:${join(REPO, 'node_modules', dep)}`])));
       const bin = join(project, 'node_modules', '.bin', PACKAGE);
       const help = await run(bin, ['review', '--help'], { cwd: project, env: childEnv });
-      expect(help.stdout).toMatch(/usage: registry-config-webhook review/);
+      expect(help.stdout).toMatch(/^Usage: registry-config-webhook review FILE/);
       const review = readFileSync(join(REPO, 'test', 'fixtures', 'admission-reviews', 'create-stringdata.v1.json'));
       const child = spawn(bin, ['review', '-', '--output', 'json'], { cwd: project, env: childEnv });
       child.stdin.end(review);
