@@ -23,6 +23,9 @@ export interface Metrics {
   readonly propagationWrites: Counter<'verb'>;
   readonly propagationErrors: Counter;
   readonly propagationQueueDepth: Gauge;
+  readonly propagationWriteDuration: Histogram<'verb'>;
+  readonly propagationThrottled: Counter<'verb'>;
+  readonly propagationWriteConcurrency: Gauge;
   readonly leaderElectionIsLeader: Gauge;
   /**
    * Registers a callback run at every scrape, before the webhook metrics are read. The admission
@@ -133,6 +136,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     propagationQueueDepth: new Gauge({
       name: 'propagation_queue_depth',
       help: 'Namespaces waiting to be reconciled.',
+      registers,
+    }),
+    propagationWriteDuration: new Histogram({
+      name: 'registry_config_webhook_propagation_write_duration_seconds',
+      help: 'Time the API server took to answer a propagation write (any answer, 429s included), by verb (create|update|delete|patch).',
+      labelNames: ['verb'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    propagationThrottled: new Counter({
+      name: 'registry_config_webhook_propagation_throttled_total',
+      help: 'Propagation writes the API server turned away with 429 Too Many Requests (API Priority and Fairness), by verb.',
+      labelNames: ['verb'],
+      registers,
+    }),
+    propagationWriteConcurrency: new Gauge({
+      name: 'registry_config_webhook_propagation_write_concurrency',
+      help: 'Propagation writes currently allowed in flight: PROPAGATION_CONCURRENCY, halved on each burst of 429s, growing back on success.',
       registers,
     }),
     leaderElectionIsLeader: new Gauge({

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS, helpText, parseConfig } from '../../src/config/config.js';
 import { OptionError } from '../../src/config/options.js';
@@ -65,14 +65,29 @@ describe('configuration', () => {
     expect(() => parseConfig(['--prot', '1'], {}, machine)).toThrow(/unknown option --prot/);
   });
 
-  it('--help and the README show every option', () => {
+  it('--help and the README (or a page under docs/) show every option', () => {
     const help = helpText();
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const docsDir = new URL('../../docs/', import.meta.url);
+    const pages = existsSync(docsDir) ? readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => new URL(f, docsDir)) : [];
+    const readme = [new URL('../../README.md', import.meta.url), ...pages].map((url) => readFileSync(url, 'utf8')).join('\n');
     for (const spec of Object.values(OPTIONS)) {
       expect(help).toContain(spec.env);
       expect(help).toContain(spec.flag);
       expect(readme, `README documents ${spec.env}`).toContain(`\`${spec.env}\``);
     }
+  });
+
+  it('bounds propagation writes: concurrency 1-1000 (default 16), an optional writes-per-second ceiling (default 0: none)', () => {
+    expect(parseConfig([], {}, machine)).toMatchObject({ propagationConcurrency: 16, propagationWritesPerSecond: 0 });
+    expect(parseConfig(['--propagation-concurrency', '64'], { PROPAGATION_WRITES_PER_SECOND: '200' }, machine)).toMatchObject({
+      propagationConcurrency: 64,
+      propagationWritesPerSecond: 200,
+    });
+    expect(() => parseConfig([], { PROPAGATION_CONCURRENCY: '0' }, machine)).toThrow(
+      'invalid PROPAGATION_CONCURRENCY (--propagation-concurrency) "0": must be an integer between 1 and 1000',
+    );
+    expect(() => parseConfig([], { PROPAGATION_WRITES_PER_SECOND: '-5' }, machine)).toThrow(/invalid PROPAGATION_WRITES_PER_SECOND .*must be an integer between 0 and 100000/);
+    expect(() => parseConfig([], { PROPAGATION_WRITES_PER_SECOND: '2.5' }, machine)).toThrow(OptionError);
   });
 
   it('parses durations as operators write them', () => {

@@ -58,8 +58,6 @@ export async function startHarness(options: { namespaces?: string[]; base?: Secr
         identity,
         log: logs.log,
         metrics,
-        writesPerSecond: 5000,
-        writeBurst: 5000,
         concurrency: 8,
         backoff: { initialMs: 50, maxMs: 500 },
         watchTimeoutSeconds: 60,

@@ -1,0 +1,100 @@
+/**
+ * A bound on requests in flight that adapts to the API server (AIMD, as TCP does): it starts at
+ * `max`, halves when the server says "too many requests" (HTTP 429), and grows back by one slot
+ * per window of successes (limit += 1/limit each), never above `max` nor below `min`.
+ *
+ * One burst of 429s halves once: a 429 only lowers the limit if its request was admitted after
+ * the last decrease; answers to requests sent before it say nothing new.
+ */
+
+export interface AdaptiveConcurrencyOptions {
+  max: number;
+  /** Default 1. */
+  min?: number;
+  /** Called whenever the (whole-number) limit changes. */
+  onLimit?: (limit: number) => void;
+}
+
+/** One admitted request: report how it ended exactly once. */
+export interface Permit {
+  /** The server answered normally (any status but 429) or the request failed otherwise. */
+  done(outcome: 'ok' | 'throttled' | 'other'): void;
+}
+
+export class AdaptiveConcurrency {
+  private limitValue: number;
+  private inFlightCount = 0;
+  private epoch = 0;
+  private readonly waiters: Array<{ resolve: (permit: Permit) => void; reject: (err: Error) => void; signal: AbortSignal | undefined; onAbort: () => void }> = [];
+  private readonly min: number;
+
+  constructor(private readonly options: AdaptiveConcurrencyOptions) {
+    this.min = options.min ?? 1;
+    if (!(Number.isInteger(options.max) && options.max >= 1)) throw new RangeError('AdaptiveConcurrency needs an integer max >= 1');
+    if (!(this.min >= 1 && this.min <= options.max)) throw new RangeError('AdaptiveConcurrency needs 1 <= min <= max');
+    this.limitValue = options.max;
+    options.onLimit?.(this.limit);
+  }
+
+  /** Requests allowed in flight now. */
+  get limit(): number {
+    return Math.floor(this.limitValue);
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Resolves with a permit once a slot is free (FIFO); rejects with the signal's reason on abort. */
+  acquire(signal?: AbortSignal): Promise<Permit> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (this.waiters.length === 0 && this.inFlightCount < this.limit) return Promise.resolve(this.admit());
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal?.reason as Error);
+        },
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private admit(): Permit {
+    this.inFlightCount++;
+    const epoch = this.epoch;
+    let settled = false;
+    return {
+      done: (outcome) => {
+        if (settled) return;
+        settled = true;
+        this.inFlightCount--;
+        const before = this.limit;
+        if (outcome === 'throttled') {
+          if (epoch === this.epoch) {
+            this.epoch++;
+            this.limitValue = Math.max(this.min, this.limitValue / 2);
+          }
+        } else if (outcome === 'ok') {
+          this.limitValue = Math.min(this.options.max, this.limitValue + 1 / this.limitValue);
+        }
+        if (this.limit !== before) this.options.onLimit?.(this.limit);
+        this.drain();
+      },
+    };
+  }
+
+  private drain(): void {
+    while (this.waiters.length > 0 && this.inFlightCount < this.limit) {
+      const waiter = this.waiters.shift();
+      if (!waiter) return;
+      waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.resolve(this.admit());
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { AdaptiveConcurrency, type Permit } from '../../src/kube/adaptive-concurrency.js';
+
+async function take(limiter: AdaptiveConcurrency, n: number): Promise<Permit[]> {
+  const permits: Permit[] = [];
+  for (let i = 0; i < n; i++) permits.push(await limiter.acquire());
+  return permits;
+}
+
+describe('AdaptiveConcurrency', () => {
+  it('admits up to the limit and the next waiter when one finishes', async () => {
+    const limiter = new AdaptiveConcurrency({ max: 2 });
+    const [a] = await take(limiter, 2);
+    let third = false;
+    const pending = limiter.acquire().then((p) => {
+      third = true;
+      return p;
+    });
+    await Promise.resolve();
+    expect(third).toBe(false);
+    a?.done('other');
+    (await pending).done('ok');
+    expect(third).toBe(true);
+  });
+
+  it('halves once for a burst of 429s to requests sent before the decrease', async () => {
+    const limits: number[] = [];
+    const limiter = new AdaptiveConcurrency({ max: 16, onLimit: (l) => limits.push(l) });
+    const burst = await take(limiter, 16);
+    for (const p of burst) p.done('throttled');
+    expect(limiter.limit).toBe(8);
+    // A request admitted after the decrease and throttled again halves again.
+    (await limiter.acquire()).done('throttled');
+    expect(limiter.limit).toBe(4);
+    expect(limits).toEqual([16, 8, 4]);
+  });
+
+  it('never goes below min, and grows back by about one slot per window of successes', async () => {
+    const limiter = new AdaptiveConcurrency({ max: 8 });
+    for (let i = 0; i < 6; i++) (await limiter.acquire()).done('throttled');
+    expect(limiter.limit).toBe(1);
+    (await limiter.acquire()).done('ok'); // 1 + 1/1
+    expect(limiter.limit).toBe(2);
+    (await limiter.acquire()).done('ok'); // 2.5
+    expect(limiter.limit).toBe(2);
+    (await limiter.acquire()).done('ok'); // 2.9
+    (await limiter.acquire()).done('ok'); // 3.24
+    expect(limiter.limit).toBe(3);
+    for (let i = 0; i < 100; i++) (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(8);
+  });
+
+  it('rejects a waiter whose signal aborts, and gives its turn to the next', async () => {
+    const limiter = new AdaptiveConcurrency({ max: 1 });
+    const [held] = await take(limiter, 1);
+    const abort = new AbortController();
+    const aborted = limiter.acquire(abort.signal);
+    const next = limiter.acquire();
+    abort.abort(new Error('stopped'));
+    await expect(aborted).rejects.toThrow('stopped');
+    held?.done('ok');
+    await expect(next).resolves.toBeDefined();
+    expect(limiter.inFlight).toBe(1);
+  });
+});
