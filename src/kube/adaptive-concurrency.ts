@@ -1,7 +1,10 @@
 /**
  * A bound on requests in flight that adapts to the API server (AIMD, as TCP does): it starts at
  * `max`, halves when the server says "too many requests" (HTTP 429), and grows back by one slot
- * per window of successes (limit += 1/limit each), never above `max` nor below `min`.
+ * after `limit` successes in a row and at least `increaseIntervalMs` since the last change, never
+ * above `max` nor below `min`. Growing slowly matters: API Priority and Fairness doubles its
+ * Retry-After (up to 32 s) while a priority level keeps rejecting, so a client that probes fast
+ * makes every client of that level wait longer.
  *
  * One burst of 429s halves once: a 429 only lowers the limit if its request was admitted after
  * the last decrease; answers to requests sent before it say nothing new.
@@ -11,8 +14,11 @@ export interface AdaptiveConcurrencyOptions {
   max: number;
   /** Default 1. */
   min?: number;
-  /** Called whenever the (whole-number) limit changes. */
+  /** Least time between two increases. Default 1 s. */
+  increaseIntervalMs?: number;
+  /** Called whenever the limit changes. */
   onLimit?: (limit: number) => void;
+  now?: () => number;
 }
 
 /** One admitted request: report how it ended exactly once. */
@@ -23,22 +29,27 @@ export interface Permit {
 
 export class AdaptiveConcurrency {
   private limitValue: number;
+  private successes = 0;
+  private lastChangeMs: number;
   private inFlightCount = 0;
   private epoch = 0;
   private readonly waiters: Array<{ resolve: (permit: Permit) => void; reject: (err: Error) => void; signal: AbortSignal | undefined; onAbort: () => void }> = [];
   private readonly min: number;
+  private readonly now: () => number;
 
   constructor(private readonly options: AdaptiveConcurrencyOptions) {
     this.min = options.min ?? 1;
     if (!(Number.isInteger(options.max) && options.max >= 1)) throw new RangeError('AdaptiveConcurrency needs an integer max >= 1');
     if (!(this.min >= 1 && this.min <= options.max)) throw new RangeError('AdaptiveConcurrency needs 1 <= min <= max');
+    this.now = options.now ?? Date.now;
     this.limitValue = options.max;
+    this.lastChangeMs = this.now();
     options.onLimit?.(this.limit);
   }
 
   /** Requests allowed in flight now. */
   get limit(): number {
-    return Math.floor(this.limitValue);
+    return this.limitValue;
   }
 
   get inFlight(): number {
@@ -74,16 +85,21 @@ export class AdaptiveConcurrency {
         if (settled) return;
         settled = true;
         this.inFlightCount--;
-        const before = this.limit;
+        const before = this.limitValue;
         if (outcome === 'throttled') {
+          this.successes = 0;
           if (epoch === this.epoch) {
             this.epoch++;
-            this.limitValue = Math.max(this.min, this.limitValue / 2);
+            this.limitValue = Math.max(this.min, Math.floor(this.limitValue / 2));
           }
-        } else if (outcome === 'ok') {
-          this.limitValue = Math.min(this.options.max, this.limitValue + 1 / this.limitValue);
+        } else if (outcome === 'ok' && ++this.successes >= this.limitValue && this.limitValue < this.options.max) {
+          if (this.now() - this.lastChangeMs >= (this.options.increaseIntervalMs ?? 1000)) this.limitValue++;
         }
-        if (this.limit !== before) this.options.onLimit?.(this.limit);
+        if (this.limitValue !== before) {
+          this.successes = 0;
+          this.lastChangeMs = this.now();
+          this.options.onLimit?.(this.limitValue);
+        }
         this.drain();
       },
     };

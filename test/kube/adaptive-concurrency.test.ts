@@ -35,19 +35,35 @@ describe('AdaptiveConcurrency', () => {
     expect(limits).toEqual([16, 8, 4]);
   });
 
-  it('never goes below min, and grows back by about one slot per window of successes', async () => {
-    const limiter = new AdaptiveConcurrency({ max: 8 });
+  it('never goes below min, and grows back one slot per window of successes and at most once a second', async () => {
+    let now = 0;
+    const limiter = new AdaptiveConcurrency({ max: 8, now: () => now });
     for (let i = 0; i < 6; i++) (await limiter.acquire()).done('throttled');
     expect(limiter.limit).toBe(1);
-    (await limiter.acquire()).done('ok'); // 1 + 1/1
+    for (let i = 0; i < 10; i++) (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(1); // successes, but not a second since the decrease
+    now = 1000;
+    (await limiter.acquire()).done('ok');
     expect(limiter.limit).toBe(2);
-    (await limiter.acquire()).done('ok'); // 2.5
-    expect(limiter.limit).toBe(2);
-    (await limiter.acquire()).done('ok'); // 2.9
-    (await limiter.acquire()).done('ok'); // 3.24
+    now = 2000;
+    (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(2); // a window is 2 successes now
+    (await limiter.acquire()).done('ok');
     expect(limiter.limit).toBe(3);
-    for (let i = 0; i < 100; i++) (await limiter.acquire()).done('ok');
+    for (let second = 3; second < 20; second++) {
+      now = second * 1000;
+      for (let i = 0; i < 8; i++) (await limiter.acquire()).done('ok');
+    }
     expect(limiter.limit).toBe(8);
+  });
+
+  it('does not grow on failures that say nothing about load (timeouts, 5xx)', async () => {
+    let now = 0;
+    const limiter = new AdaptiveConcurrency({ max: 4, now: () => now });
+    (await limiter.acquire()).done('throttled');
+    now = 5000;
+    for (let i = 0; i < 10; i++) (await limiter.acquire()).done('other');
+    expect(limiter.limit).toBe(2);
   });
 
   it('rejects a waiter whose signal aborts, and gives its turn to the next', async () => {

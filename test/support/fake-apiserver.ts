@@ -427,6 +427,7 @@ export class FakeApiServer {
       const user = this.identify(req);
       record = {
         seq: ++this.seq,
+        receivedAt: this.clock().getTime(),
         method,
         path: url.pathname,
         query: Object.fromEntries(url.searchParams),
