@@ -1,10 +1,11 @@
 /**
  * A bound on requests in flight that adapts to the API server (AIMD, as TCP does): it starts at
- * `max`, halves when the server says "too many requests" (HTTP 429), and grows back by one slot
- * after `limit` successes in a row and at least `increaseIntervalMs` since the last change, never
- * above `max` nor below `min`. Growing slowly matters: API Priority and Fairness doubles its
- * Retry-After (up to 32 s) while a priority level keeps rejecting, so a client that probes fast
- * makes every client of that level wait longer.
+ * `max` and halves when the server says "too many requests" (HTTP 429). It grows back by one slot
+ * per window of `limit` successes: quickly up to one below the limit that was turned away (that
+ * much worked before), then slowly, at most a slot per `increaseIntervalMs`, never above `max` nor
+ * below `min`. Probing slowly matters: API Priority and Fairness doubles its Retry-After (up to
+ * 32 s) while a priority level keeps rejecting, so a client that probes fast makes every client of
+ * that level wait longer.
  *
  * One burst of 429s halves once: a 429 only lowers the limit if its request was admitted after
  * the last decrease; answers to requests sent before it say nothing new.
@@ -30,6 +31,8 @@ export interface Permit {
 export class AdaptiveConcurrency {
   private limitValue: number;
   private successes = 0;
+  /** The most that worked before the last 429 (one below the limit it turned away). */
+  private safeLimit: number;
   private lastChangeMs: number;
   private inFlightCount = 0;
   private epoch = 0;
@@ -43,6 +46,7 @@ export class AdaptiveConcurrency {
     if (!(this.min >= 1 && this.min <= options.max)) throw new RangeError('AdaptiveConcurrency needs 1 <= min <= max');
     this.now = options.now ?? Date.now;
     this.limitValue = options.max;
+    this.safeLimit = options.max;
     this.lastChangeMs = this.now();
     options.onLimit?.(this.limit);
   }
@@ -90,10 +94,16 @@ export class AdaptiveConcurrency {
           this.successes = 0;
           if (epoch === this.epoch) {
             this.epoch++;
+            this.safeLimit = Math.max(this.min, this.limitValue - 1);
             this.limitValue = Math.max(this.min, Math.floor(this.limitValue / 2));
           }
         } else if (outcome === 'ok' && ++this.successes >= this.limitValue && this.limitValue < this.options.max) {
-          if (this.now() - this.lastChangeMs >= (this.options.increaseIntervalMs ?? 1000)) this.limitValue++;
+          if (this.limitValue < this.safeLimit) {
+            this.limitValue++;
+          } else if (this.now() - this.lastChangeMs >= (this.options.increaseIntervalMs ?? 1000)) {
+            this.safeLimit = this.limitValue; // it held for a while
+            this.limitValue++;
+          }
         }
         if (this.limitValue !== before) {
           this.successes = 0;

@@ -7,6 +7,7 @@
  * base's content or state changes; a single namespace when it or its Secret changes (so an edited
  * or deleted copy is restored); the base key when the base changes or, during cleanup, a copy goes.
  */
+import { setMaxListeners } from 'node:events';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { AdaptiveConcurrency } from '../kube/adaptive-concurrency.js';
 import { describeApiError, apiErrorInfo } from '../kube/api-status.js';
@@ -96,9 +97,15 @@ export class PropagationController {
       total: () => totalWriteBudget(options.namespaces.size),
       now,
     });
+    let lastLimit = options.concurrency;
     this.inFlight = new AdaptiveConcurrency({
       max: options.concurrency,
-      onLimit: (limit) => options.metrics?.propagationWriteConcurrency.set(limit),
+      onLimit: (limit) => {
+        options.metrics?.propagationWriteConcurrency.set(limit);
+        if (limit < lastLimit) options.log.info({ writesInFlight: limit }, 'the API server answered 429: fewer writes in flight');
+        else options.log.debug({ writesInFlight: limit }, 'writes in flight raised');
+        lastLimit = limit;
+      },
     });
     // Burst of one second's worth (at least one write): the ceiling holds over any second.
     this.ceiling = options.writesPerSecond > 0 ? new TokenBucket(options.writesPerSecond, Math.max(1, Math.floor(options.writesPerSecond)), now) : undefined;
@@ -118,6 +125,8 @@ export class PropagationController {
   start(): void {
     if (this.term) return;
     const abort = new AbortController();
+    // Every write waiting for a slot or a token listens on it: up to `concurrency` at once.
+    setMaxListeners(0, abort.signal);
     const writer = new CopyWriter(
       {
         core: this.options.core,

@@ -57,6 +57,22 @@ describe('AdaptiveConcurrency', () => {
     expect(limiter.limit).toBe(8);
   });
 
+  it('grows back quickly to one below the limit that was turned away, then probes a slot a second', async () => {
+    let now = 0;
+    const limiter = new AdaptiveConcurrency({ max: 32, now: () => now });
+    for (let i = 0; i < 4; i++) (await limiter.acquire()).done('throttled'); // 32 -> 16 -> 8 -> 4 -> 2
+    for (let i = 0; i < 4; i++) (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(3); // 3 = one below the 4 turned away last
+    for (let i = 0; i < 100; i++) (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(3);
+    now = 1000;
+    for (let i = 0; i < 3; i++) (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(4);
+    (await limiter.acquire()).done('throttled'); // at 4 again: halved to 2, quick way back up to 3 only
+    for (let i = 0; i < 100; i++) (await limiter.acquire()).done('ok');
+    expect(limiter.limit).toBe(3);
+  });
+
   it('does not grow on failures that say nothing about load (timeouts, 5xx)', async () => {
     let now = 0;
     const limiter = new AdaptiveConcurrency({ max: 4, now: () => now });
