@@ -15,6 +15,7 @@
 // BENCH_TIMEOUT_S (300); PROPAGATION_CONCURRENCY and PROPAGATION_WRITES_PER_SECOND pass through
 // to the server.
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,23 @@ writeFileSync(
   }),
 );
 mkdirSync(join(work, 'certs'));
+/** A free loopback port for the server's probe/metrics server (read at the end). */
+const probePort = await new Promise((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+/** Samples of the server's /metrics, by name (labels summed). */
+async function serverMetrics() {
+  const text = await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
+  const values = {};
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_:]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (match) values[match[1]] = (values[match[1]] ?? 0) + Number(match[3]);
+  }
+  return values;
+}
 const server = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
   env: {
     PATH: process.env.PATH,
@@ -151,12 +169,14 @@ const server = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
     CERT_DIR: join(work, 'certs'),
     HOST: '127.0.0.1',
     PORT: '0',
-    PROBE_PORT: '0',
+    PROBE_PORT: String(probePort),
     SYSTEM_NAMESPACE: SYSTEM,
     POD_NAMESPACE: SYSTEM,
     POD_NAME: POD,
     RESYNC_PERIOD: '30m', // no periodic pass inside the measurement
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    // The chart's default (values.yaml config.nodeOptions).
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256',
     SHUTDOWN_DELAY: '0s',
     ...(process.env.PROPAGATION_CONCURRENCY ? { PROPAGATION_CONCURRENCY: process.env.PROPAGATION_CONCURRENCY } : {}),
     ...(process.env.PROPAGATION_WRITES_PER_SECOND ? { PROPAGATION_WRITES_PER_SECOND: process.env.PROPAGATION_WRITES_PER_SECOND } : {}),
@@ -214,6 +234,7 @@ try {
   results.push(await runPhase('password changed -> last copy updated', () => fake.put(registrySecret(SYSTEM, NAME, { [REMOTE]: 'config', [CLUSTER]: 'credentials' }, 'second-password'))));
 
   const peak = peakRssBytes();
+  const m = await serverMetrics();
   const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
   console.log(`\npropagation: ${NAMESPACES} namespaces (+ default), ${NAMESPACES} other registry Secrets; fake API server: ${LATENCY_MS} ms per request, APF ${SEATS} seats for Secret writes (Reject)`);
   console.log(`server: PROPAGATION_CONCURRENCY=${process.env.PROPAGATION_CONCURRENCY ?? 'default'}, PROPAGATION_WRITES_PER_SECOND=${process.env.PROPAGATION_WRITES_PER_SECOND ?? 'default'}\n`);
@@ -224,8 +245,14 @@ try {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
   console.log(`\nserver peak RSS: ${mb(peak)} (after start-up and the first lists: ${mb(startupRss)}); goal < 200 MB`);
+  console.log(`server at the end: RSS ${mb(m.process_resident_memory_bytes)}, V8 heap used ${mb(m.nodejs_heap_size_used_bytes)} of ${mb(m.nodejs_heap_size_total_bytes)}, external ${mb(m.nodejs_external_memory_bytes)}`);
+  const writes = m.registry_config_webhook_propagation_write_duration_seconds_count;
+  const meanMs = (1000 * m.registry_config_webhook_propagation_write_duration_seconds_sum) / writes;
+  console.log(`server metrics: ${writes} writes answered (mean ${meanMs.toFixed(1)} ms), ${m.registry_config_webhook_propagation_throttled_total ?? 0} 429s seen, writes in flight now ${m.registry_config_webhook_propagation_write_concurrency}`);
   const met = results.every((r) => r.seconds < goalSeconds && r.perNamespace <= 1 && r.other === 0) && peak < 200 * 1024 * 1024;
+  console.log(`server NODE_OPTIONS: ${process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256'}`);
   console.log(met ? 'goals met' : 'GOALS NOT MET');
+  process.exitCode = met ? 0 : 1;
   if (results.some((r) => r.other > 0)) console.log(`unexpected write answers: ${results.map((r) => r.other).join(', ')}`);
 } finally {
   if (sampler) clearInterval(sampler);
@@ -238,3 +265,4 @@ try {
   await fake.close();
   rmSync(work, { recursive: true, force: true });
 }
+process.exit(); // the fake's keep-alive sockets would hold the process open
