@@ -18,7 +18,7 @@ import { isOurCopy } from './guards.js';
 import type { LabelSelector } from './label-selector.js';
 import { COPY_NAME } from './names.js';
 import { ObjectCache } from './object-cache.js';
-import type { NamespaceObject, SecretObject } from './types.js';
+import { namespaceEssentials, type NamespaceObject, type SecretObject } from './types.js';
 
 export { BASE_KEY, PropagationController } from './controller.js';
 export { DEFAULT_PROPAGATION_EXCLUDE, parseExcludeSelector, PropagationExcludeError } from './exclude.js';
@@ -88,7 +88,7 @@ export async function startPropagationController(settings: PropagationSettings):
   const listOptions = () => requestOptions({ userAgent, timeoutMs: requestTimeoutMs * 3 });
 
   const sourceRef = sourceRefFor(settings.systemNamespace);
-  const namespaces = new ObjectCache<NamespaceObject>((ns) => nameOf(ns));
+  const namespaces = new ObjectCache<NamespaceObject>((ns) => nameOf(ns), () => false, namespaceEssentials);
   const secrets = new ObjectCache<SecretObject>(
     // Only the one name is watched; anything else reaching the cache would be a bug upstream.
     (secret) => (nameOf(secret) === COPY_NAME ? namespaceOf(secret) : undefined),
