@@ -54,6 +54,10 @@ export interface Config {
 
   propagation: 'auto' | 'on' | 'off';
   propagationExclude: string;
+  /** Propagation writes in flight at most (halved while the API server answers 429). */
+  propagationConcurrency: number;
+  /** Optional ceiling on propagation writes per second; 0: none. */
+  propagationWritesPerSecond: number;
   leaseName: string;
   leaseNamespace: string | undefined;
   leaseDurationMs: number;
@@ -133,6 +137,8 @@ export const OPTIONS: Specs = {
 
   propagation: { env: 'PROPAGATION', flag: '--propagation', defaultText: 'auto', help: 'auto|on|off: copy the cluster-wide Secret to every namespace (auto = on with the kubernetes source)', parse: oneOf(['auto', 'on', 'off'] as const) },
   propagationExclude: { env: 'PROPAGATION_EXCLUDE', flag: '--propagation-exclude', defaultText: 'kubernetes.io/metadata.name in (kube-system,kube-public,kube-node-lease)', help: 'label selector of namespaces that get no copy', parse: labelSelector },
+  propagationConcurrency: { env: 'PROPAGATION_CONCURRENCY', flag: '--propagation-concurrency', defaultText: '16', help: 'propagation writes in flight at most; halved on each burst of 429s from the API server, grown back on success', parse: integer(1, 1000) },
+  propagationWritesPerSecond: { env: 'PROPAGATION_WRITES_PER_SECOND', flag: '--propagation-writes-per-second', defaultText: '0', help: 'ceiling on propagation writes per second; 0: none (the API server paces us with 429s)', parse: integer(0, 100_000) },
   leaseName: { env: 'LEASE_NAME', flag: '--lease-name', defaultText: 'registry-config-webhook-propagation', help: 'Lease used for propagation leader election', parse: dnsName },
   leaseNamespace: { env: 'LEASE_NAMESPACE', flag: '--lease-namespace', defaultText: 'POD_NAMESPACE', help: 'namespace of the Lease', parse: optional(dnsName) },
   leaseDurationMs: { env: 'LEASE_DURATION', flag: '--lease-duration', defaultText: '15s', help: 'how long a lease is valid without renewal', parse: duration(1000) },

@@ -32,10 +32,9 @@ export interface Metrics {
   readonly propagationWrites: Counter<'verb'>;
   readonly propagationErrors: Counter;
   readonly propagationQueueDepth: Gauge;
-  /** Propagation writes the API server answered with 429 (fed by the propagation writer, issue 14). */
-  readonly propagationThrottled: Counter;
-  /** Duration of propagation writes by verb (fed by the propagation writer, issue 14). */
   readonly propagationWriteDuration: Histogram<'verb'>;
+  readonly propagationThrottled: Counter<'verb'>;
+  readonly propagationWriteConcurrency: Gauge;
   readonly leaderElectionIsLeader: Gauge;
   readonly authLocalRejections: Counter<'reason'>;
   readonly authReviews: Counter<'kind' | 'result'>;
@@ -180,16 +179,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Namespaces waiting to be reconciled.',
       registers,
     }),
-    propagationThrottled: new Counter({
-      name: `${METRIC_PREFIX}propagation_throttled_total`,
-      help: 'Propagation writes the API server answered with 429 Too Many Requests.',
+    propagationWriteDuration: new Histogram({
+      name: 'registry_config_webhook_propagation_write_duration_seconds',
+      help: 'Time the API server took to answer a propagation write (any answer, 429s included), by verb (create|update|delete|patch).',
+      labelNames: ['verb'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    propagationWriteDuration: new Histogram({
-      name: `${METRIC_PREFIX}propagation_write_duration_seconds`,
-      help: 'Duration of propagation writes to the API server, by verb (create|update|delete).',
+    propagationThrottled: new Counter({
+      name: 'registry_config_webhook_propagation_throttled_total',
+      help: 'Propagation writes the API server turned away with 429 Too Many Requests (API Priority and Fairness), by verb.',
       labelNames: ['verb'],
-      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    propagationWriteConcurrency: new Gauge({
+      name: 'registry_config_webhook_propagation_write_concurrency',
+      help: 'Propagation writes currently allowed in flight: PROPAGATION_CONCURRENCY, halved on each burst of 429s, growing back on success.',
       registers,
     }),
     leaderElectionIsLeader: new Gauge({

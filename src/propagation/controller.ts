@@ -7,9 +7,12 @@
  * base's content or state changes; a single namespace when it or its Secret changes (so an edited
  * or deleted copy is restored); the base key when the base changes or, during cleanup, a copy goes.
  */
+import { setMaxListeners } from 'node:events';
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { AdaptiveConcurrency } from '../kube/adaptive-concurrency.js';
 import { describeApiError, apiErrorInfo } from '../kube/api-status.js';
 import type { EventRecorder, EventType, InvolvedObject } from '../kube/events.js';
+import { ThrottledError } from '../kube/throttling.js';
 import { TokenBucket } from '../kube/token-bucket.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -41,11 +44,13 @@ export interface PropagationControllerOptions {
   resyncPeriodMs: number;
   userAgent: string;
   requestTimeoutMs: number;
-  /** Namespaces reconciled at once. */
+  /**
+   * Writes in flight at most (PROPAGATION_CONCURRENCY), and namespaces reconciled at once: the
+   * API server's 429s lower the writes allowed in flight below this, successes raise it back.
+   */
   concurrency: number;
-  /** Global write rate limit. */
+  /** Optional ceiling on writes per second (PROPAGATION_WRITES_PER_SECOND); 0: none. */
   writesPerSecond: number;
-  writeBurst: number;
   /** Per-namespace retry backoff after a failed reconcile. */
   backoff: { initialMs: number; maxMs: number };
   /** Writes allowed per namespace per resync period (the loop breaker). */
@@ -72,7 +77,8 @@ interface Term {
 export class PropagationController {
   private term: Term | undefined;
   private readonly budget: WriteBudget;
-  private readonly limiter: TokenBucket;
+  private readonly inFlight: AdaptiveConcurrency;
+  private readonly ceiling: TokenBucket | undefined;
   /** Notices that are not pass summaries (takeovers, cleanup failures): a few, then one a minute. */
   private readonly noticeLimiter: TokenBucket;
   private readonly sourceRef: string;
@@ -91,7 +97,18 @@ export class PropagationController {
       total: () => totalWriteBudget(options.namespaces.size),
       now,
     });
-    this.limiter = new TokenBucket(options.writesPerSecond, options.writeBurst, now);
+    let lastLimit = options.concurrency;
+    this.inFlight = new AdaptiveConcurrency({
+      max: options.concurrency,
+      onLimit: (limit) => {
+        options.metrics?.propagationWriteConcurrency.set(limit);
+        if (limit < lastLimit) options.log.info({ writesInFlight: limit }, 'the API server answered 429: fewer writes in flight');
+        else options.log.debug({ writesInFlight: limit }, 'writes in flight raised');
+        lastLimit = limit;
+      },
+    });
+    // Burst of one second's worth (at least one write): the ceiling holds over any second.
+    this.ceiling = options.writesPerSecond > 0 ? new TokenBucket(options.writesPerSecond, Math.max(1, Math.floor(options.writesPerSecond)), now) : undefined;
     this.noticeLimiter = new TokenBucket(1 / 60, 5, now);
     options.namespaces.onChange = (name, current) => {
       if (current !== undefined) this.term?.queue.add(name);
@@ -108,13 +125,16 @@ export class PropagationController {
   start(): void {
     if (this.term) return;
     const abort = new AbortController();
+    // Every write waiting for a slot or a token listens on it: up to `concurrency` at once.
+    setMaxListeners(0, abort.signal);
     const writer = new CopyWriter(
       {
         core: this.options.core,
         systemNamespace: this.options.systemNamespace,
         secrets: this.options.secrets,
         budget: this.budget,
-        limiter: this.limiter,
+        inFlight: this.inFlight,
+        ceiling: this.ceiling,
         metrics: this.options.metrics,
         userAgent: this.options.userAgent,
         requestTimeoutMs: this.options.requestTimeoutMs,
@@ -129,6 +149,7 @@ export class PropagationController {
         process: (key) => this.reconcile(term, key),
         concurrency: this.options.concurrency,
         backoff: this.options.backoff,
+        retryAfter: (err) => (err instanceof ThrottledError ? err.retryAfterMs : undefined),
         onDepth: (depth) => this.options.metrics?.propagationQueueDepth.set(depth),
       }),
       resyncTimer: undefined,
@@ -223,6 +244,11 @@ export class PropagationController {
       this.record(term, pass, key, plan);
     } catch (err) {
       if (!term.isActive || err instanceof NotLeadingError) return;
+      if (err instanceof ThrottledError) {
+        // Not a failure: the API server asked us to come back later (the queue waits Retry-After).
+        this.options.log.debug({ namespace: key, action: plan?.action, retryAfterMs: err.retryAfterMs }, 'write throttled (429); retrying after Retry-After');
+        throw err;
+      }
       this.onReconcileError(term, pass, key, plan, err);
       throw err;
     }
@@ -283,6 +309,7 @@ export class PropagationController {
     } catch (err) {
       if (!term.isActive || err instanceof NotLeadingError) return;
       if (apiErrorInfo(err).code === 404) return; // the base is gone; its watch event follows
+      if (err instanceof ThrottledError) throw err; // the queue retries after Retry-After
       this.options.metrics?.propagationErrors.inc();
       this.options.log.warn({ error: errorText(err) }, 'updating the base finalizer failed; retrying');
       throw err;

@@ -86,7 +86,8 @@ export class WriteBudget {
     this.now = options.now ?? Date.now;
   }
 
-  take(key: string): void {
+  /** Takes one write for `key`; returns the window it was taken in (for refund). */
+  take(key: string): number {
     const now = this.now();
     if (now - this.windowStart >= this.options.windowMs) {
       this.windowStart = now;
@@ -99,6 +100,16 @@ export class WriteBudget {
     if (this.totalCount >= this.options.total()) throw new WriteBudgetExceededError('total', retryAfterMs);
     this.perKeyCount.set(key, used + 1);
     this.totalCount++;
+    return this.windowStart;
+  }
+
+  /** Gives back a write the API server turned away (429): nothing was written. */
+  refund(key: string, window: number): void {
+    if (window !== this.windowStart) return; // taken in an earlier window, already forgotten
+    const used = this.perKeyCount.get(key);
+    if (used === undefined || used === 0) return;
+    this.perKeyCount.set(key, used - 1);
+    this.totalCount = Math.max(0, this.totalCount - 1);
   }
 }
 

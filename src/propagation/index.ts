@@ -18,7 +18,7 @@ import { isOurCopy } from './guards.js';
 import type { LabelSelector } from './label-selector.js';
 import { COPY_NAME } from './names.js';
 import { ObjectCache } from './object-cache.js';
-import type { NamespaceObject, SecretObject } from './types.js';
+import { namespaceEssentials, type NamespaceObject, type SecretObject } from './types.js';
 
 export { BASE_KEY, PropagationController } from './controller.js';
 export { DEFAULT_PROPAGATION_EXCLUDE, parseExcludeSelector, PropagationExcludeError } from './exclude.js';
@@ -36,11 +36,10 @@ export interface PropagationSettings {
   identity: string;
   log: Logger;
   metrics?: Metrics;
-  /** Global write rate limit (default 20/s, burst 50). */
-  writesPerSecond?: number;
-  writeBurst?: number;
-  /** Namespaces reconciled at once (default 4). */
+  /** Writes in flight at most, lowered while the API server answers 429 (default 16). */
   concurrency?: number;
+  /** Optional ceiling on writes per second (default 0: none). */
+  writesPerSecond?: number;
   /** Per-namespace retry backoff (default 1 s doubling up to 5 min). */
   backoff?: { initialMs: number; maxMs: number };
   /** Writes per namespace per resync period before writes to it pause (default 10). */
@@ -78,6 +77,8 @@ export interface RunningPropagationController {
 }
 
 const USER_AGENT = 'registry-config-webhook/propagation';
+/** PROPAGATION_CONCURRENCY's default: see docs/propagation-at-scale.md for how it was chosen. */
+export const DEFAULT_PROPAGATION_CONCURRENCY = 16;
 
 /** Starts caches and leader election at once; reconciling starts when this replica leads and the caches have synced. */
 export async function startPropagationController(settings: PropagationSettings): Promise<RunningPropagationController> {
@@ -89,7 +90,7 @@ export async function startPropagationController(settings: PropagationSettings):
   const listOptions = () => requestOptions({ userAgent, timeoutMs: requestTimeoutMs * 3 });
 
   const sourceRef = sourceRefFor(settings.systemNamespace);
-  const namespaces = new ObjectCache<NamespaceObject>((ns) => nameOf(ns));
+  const namespaces = new ObjectCache<NamespaceObject>((ns) => nameOf(ns), () => false, namespaceEssentials);
   const secrets = new ObjectCache<SecretObject>(
     // Only the one name is watched; anything else reaching the cache would be a bug upstream.
     (secret) => (nameOf(secret) === COPY_NAME ? namespaceOf(secret) : undefined),
@@ -145,9 +146,8 @@ export async function startPropagationController(settings: PropagationSettings):
     resyncPeriodMs: settings.resyncPeriodMs,
     userAgent,
     requestTimeoutMs,
-    concurrency: settings.concurrency ?? 4,
-    writesPerSecond: settings.writesPerSecond ?? 20,
-    writeBurst: settings.writeBurst ?? 50,
+    concurrency: settings.concurrency ?? DEFAULT_PROPAGATION_CONCURRENCY,
+    writesPerSecond: settings.writesPerSecond ?? 0,
     backoff: settings.backoff ?? { initialMs: 1000, maxMs: 5 * 60_000 },
     writesPerNamespacePerPeriod: settings.writesPerNamespacePerPeriod ?? 10,
   });

@@ -10,6 +10,9 @@
  * resurrect a stale object until the next re-list. A watch event older than what is cached is
  * ignored too. Stale state is never a correctness problem, only extra work: a write based on it
  * fails with 409 and is retried.
+ *
+ * What is kept is `keep(object)`: by default the object without `metadata.managedFields` (nothing
+ * here reads them, and at 10,000 namespaces they would be the larger part of the cache).
  */
 import type { ReflectorSink } from '../kube/reflector.js';
 
@@ -32,6 +35,8 @@ export class ObjectCache<T extends Meta> implements ReflectorSink<T> {
     private readonly keyOf: (obj: T) => string | undefined,
     /** Objects to keep a running count of (the copies-managed metric). */
     private readonly counted: (obj: T) => boolean = () => false,
+    /** What of an object to keep (the rest is garbage at once). */
+    private readonly keep: (obj: T) => T = withoutManagedFields,
   ) {}
 
   get(key: string): T | undefined {
@@ -63,7 +68,7 @@ export class ObjectCache<T extends Meta> implements ReflectorSink<T> {
     const next = new Map<string, T>();
     for (const item of items) {
       const key = this.keyOf(item);
-      if (key !== undefined) next.set(key, item);
+      if (key !== undefined) next.set(key, this.keep(item));
     }
     const previous = new Map(this.items);
     this.seen.clear();
@@ -82,7 +87,7 @@ export class ObjectCache<T extends Meta> implements ReflectorSink<T> {
     const key = this.keyOf(item);
     if (key === undefined) return;
     this.see(key, item);
-    this.put(key, item);
+    this.put(key, this.keep(item));
   }
 
   remove(item: T): void {
@@ -102,7 +107,7 @@ export class ObjectCache<T extends Meta> implements ReflectorSink<T> {
     if (key === undefined || rv === undefined) return;
     const seen = this.seen.get(key);
     if (seen !== undefined && rv <= seen) return;
-    this.put(key, item);
+    this.put(key, this.keep(item));
   }
 
   /** After a successful delete of the object with `uid` at `key`. */
@@ -136,6 +141,12 @@ export class ObjectCache<T extends Meta> implements ReflectorSink<T> {
     if (this.counted(old)) this.countedItems--;
     this.onChange?.(key, undefined, old);
   }
+}
+
+export function withoutManagedFields<T extends Meta>(obj: T): T {
+  if (obj.metadata === undefined || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 function numericRv(obj: Meta): bigint | undefined {

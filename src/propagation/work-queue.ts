@@ -3,6 +3,8 @@
  *  - a key is queued at most once (adding it again while queued is a no-op);
  *  - a key is never processed twice at the same time: added while processing, it runs again after;
  *  - a failure retries the key after a per-key exponential backoff, a success forgets its failures;
+ *  - a failure the server asked us to retry later (429 Retry-After) retries the key after that
+ *    delay instead, without counting as a failure (it says nothing about the namespace);
  *  - at most `concurrency` keys are processed at once.
  * The global write rate limit is not here but at the writes themselves (most reconciles write
  * nothing and should not wait for a token).
@@ -12,6 +14,8 @@ export interface WorkQueueOptions<K> {
   process: (key: K) => Promise<void>;
   concurrency: number;
   backoff: { initialMs: number; maxMs: number };
+  /** The delay a failure asks for itself (e.g. a 429's Retry-After); undefined: ordinary backoff. */
+  retryAfter?: (error: unknown) => number | undefined;
   /** Called after a failure with the delay before the retry. */
   onFailure?: (key: K, error: unknown, retryInMs: number) => void;
   /** Queued plus waiting-for-retry keys, after every change. */
@@ -102,10 +106,13 @@ export class WorkQueue<K> {
   }
 
   private scheduleRetry(key: K, error: unknown): void {
-    const failures = (this.failures.get(key) ?? 0) + 1;
-    this.failures.set(key, failures);
-    const { initialMs, maxMs } = this.options.backoff;
-    const delayMs = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30));
+    let delayMs = this.options.retryAfter?.(error);
+    if (delayMs === undefined) {
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      const { initialMs, maxMs } = this.options.backoff;
+      delayMs = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30));
+    }
     clearTimeout(this.retryTimers.get(key));
     const timer = setTimeout(() => {
       this.retryTimers.delete(key);

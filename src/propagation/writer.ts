@@ -1,11 +1,16 @@
 /**
  * Every write the propagation controller makes, behind the same gates, in this order:
- * still leading (checked again right before the request, after any wait), the hard guards, the
- * write budget, the global rate limit. Successful writes are applied to the cache at once.
+ * still leading, the hard guards, a slot among the writes in flight (adaptive: halved on 429),
+ * the optional writes-per-second ceiling, still leading (again, after the waits), the write
+ * budget. Successful writes are applied to the cache at once. A 429 gives its budget back and
+ * becomes a ThrottledError carrying the server's Retry-After.
  */
 import { type CoreV1Api, PatchStrategy, type V1Secret } from '@kubernetes/client-node';
+import { performance } from 'node:perf_hooks';
+import type { AdaptiveConcurrency } from '../kube/adaptive-concurrency.js';
 import { apiErrorInfo } from '../kube/api-status.js';
 import { requestOptions, withContentType } from '../kube/request-options.js';
+import { retryAfterOf429, ThrottledError } from '../kube/throttling.js';
 import { delay, type TokenBucket } from '../kube/token-bucket.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { namespaceOf } from '../registry/index.js';
@@ -32,8 +37,11 @@ export interface CopyWriterOptions {
   systemNamespace: string;
   secrets: ObjectCache<SecretObject>;
   budget: WriteBudget;
-  limiter: TokenBucket;
-  metrics: Pick<Metrics, 'propagationWrites'> | undefined;
+  /** Writes in flight, adapting to 429s. */
+  inFlight: AdaptiveConcurrency;
+  /** Optional writes-per-second ceiling. */
+  ceiling: TokenBucket | undefined;
+  metrics: Pick<Metrics, 'propagationWrites' | 'propagationWriteDuration' | 'propagationThrottled'> | undefined;
   userAgent: string;
   requestTimeoutMs: number;
 }
@@ -48,18 +56,17 @@ export class CopyWriter {
 
   async create(body: SecretObject): Promise<SecretObject> {
     const namespace = this.copyTarget(body);
-    await this.gate(namespace, 'create');
-    const created = await this.options.core.createNamespacedSecret({ namespace, body: body as V1Secret }, this.callOptions());
+    const created = await this.send(namespace, 'create', () =>
+      this.options.core.createNamespacedSecret({ namespace, body: body as V1Secret }, this.callOptions()),
+    );
     this.options.secrets.applyWritten(created as SecretObject);
     return created as SecretObject;
   }
 
   async update(body: SecretObject): Promise<SecretObject> {
     const namespace = this.copyTarget(body);
-    await this.gate(namespace, 'update');
-    const updated = await this.options.core.replaceNamespacedSecret(
-      { namespace, name: COPY_NAME, body: body as V1Secret },
-      this.callOptions(),
+    const updated = await this.send(namespace, 'update', () =>
+      this.options.core.replaceNamespacedSecret({ namespace, name: COPY_NAME, body: body as V1Secret }, this.callOptions()),
     );
     this.options.secrets.applyWritten(updated as SecretObject);
     return updated as SecretObject;
@@ -68,28 +75,30 @@ export class CopyWriter {
   /** Deletes exactly `existing` (uid and resourceVersion preconditions); already gone counts as done. */
   async delete(existing: SecretObject): Promise<void> {
     const namespace = this.copyTarget(existing);
-    await this.gate(namespace, 'delete');
     const uid = existing.metadata?.uid;
     const resourceVersion = existing.metadata?.resourceVersion;
     const preconditions: { uid?: string; resourceVersion?: string } = {};
     if (typeof uid === 'string') preconditions.uid = uid;
     if (typeof resourceVersion === 'string') preconditions.resourceVersion = resourceVersion;
-    try {
-      await this.options.core.deleteNamespacedSecret({ namespace, name: COPY_NAME, body: { preconditions } }, this.callOptions());
-    } catch (err) {
-      if (apiErrorInfo(err).code !== 404) throw err;
-    }
+    await this.send(namespace, 'delete', async () => {
+      try {
+        await this.options.core.deleteNamespacedSecret({ namespace, name: COPY_NAME, body: { preconditions } }, this.callOptions());
+      } catch (err) {
+        if (apiErrorInfo(err).code !== 404) throw err;
+      }
+    });
     this.options.secrets.applyDeleted(namespace, typeof uid === 'string' ? uid : undefined);
   }
 
   /** Sets the base's finalizers (merge patch; the resourceVersion makes a concurrent change a 409). */
   async setBaseFinalizers(base: SecretObject, finalizers: string[]): Promise<SecretObject> {
     assertBaseTarget(base, this.options.systemNamespace);
-    await this.gate(this.options.systemNamespace, 'patch');
     const body = { metadata: { finalizers, resourceVersion: base.metadata?.resourceVersion } };
-    const patched = await this.options.core.patchNamespacedSecret(
-      { namespace: this.options.systemNamespace, name: COPY_NAME, body },
-      withContentType(this.callOptions(), PatchStrategy.MergePatch),
+    const patched = await this.send(this.options.systemNamespace, 'patch', () =>
+      this.options.core.patchNamespacedSecret(
+        { namespace: this.options.systemNamespace, name: COPY_NAME, body },
+        withContentType(this.callOptions(), PatchStrategy.MergePatch),
+      ),
     );
     this.options.secrets.applyWritten(patched as SecretObject);
     return patched as SecretObject;
@@ -101,13 +110,43 @@ export class CopyWriter {
     return namespace;
   }
 
-  private async gate(key: string, verb: WriteVerb): Promise<void> {
+  /** Runs one write request behind the gates (see the top of this file). */
+  private async send<T>(key: string, verb: WriteVerb, call: () => Promise<T>): Promise<T> {
     if (!this.term.active()) throw new NotLeadingError();
-    this.options.budget.take(key);
-    await delay(this.options.limiter.reserve(), this.term.signal);
-    // Leadership may have ended while waiting for a token.
-    if (!this.term.active()) throw new NotLeadingError();
-    this.options.metrics?.propagationWrites.inc({ verb });
+    const permit = await this.options.inFlight.acquire(this.term.signal);
+    let window: number;
+    try {
+      if (this.options.ceiling) await delay(this.options.ceiling.reserve(), this.term.signal);
+      // Leadership may have ended while waiting for a slot or a token.
+      if (!this.term.active()) throw new NotLeadingError();
+      window = this.options.budget.take(key);
+    } catch (err) {
+      permit.done('other');
+      throw err;
+    }
+    const metrics = this.options.metrics;
+    metrics?.propagationWrites.inc({ verb });
+    const started = performance.now();
+    try {
+      const result = await call();
+      permit.done('ok');
+      return result;
+    } catch (err) {
+      const retryAfterMs = retryAfterOf429(err);
+      if (retryAfterMs !== undefined) {
+        permit.done('throttled');
+        this.options.budget.refund(key, window);
+        metrics?.propagationThrottled.inc({ verb });
+        throw new ThrottledError(retryAfterMs);
+      }
+      // A 4xx answer (404, 409, ...) is the server keeping up; a 5xx, a timeout or a cut connection
+      // changes nothing here (the namespace backs off in the work queue).
+      const code = apiErrorInfo(err).code;
+      permit.done(code !== undefined && code < 500 ? 'ok' : 'other');
+      throw err;
+    } finally {
+      metrics?.propagationWriteDuration.observe({ verb }, (performance.now() - started) / 1000);
+    }
   }
 
   private callOptions() {

@@ -34,6 +34,8 @@ export async function startPropagation(
     systemNamespace: config.systemNamespace,
     exclude: parseExcludeSelector(config.propagationExclude),
     resyncPeriodMs: config.resyncPeriodMs,
+    concurrency: config.propagationConcurrency,
+    writesPerSecond: config.propagationWritesPerSecond,
     lease: {
       name: config.leaseName,
       namespace: config.leaseNamespace ?? config.podNamespace,

@@ -94,6 +94,19 @@ describe('configuration', () => {
     }
   });
 
+  it('bounds propagation writes: concurrency 1-1000 (default 16), an optional writes-per-second ceiling (default 0: none)', () => {
+    expect(parseConfig([], {}, machine)).toMatchObject({ propagationConcurrency: 16, propagationWritesPerSecond: 0 });
+    expect(parseConfig(['--propagation-concurrency', '64'], { PROPAGATION_WRITES_PER_SECOND: '200' }, machine)).toMatchObject({
+      propagationConcurrency: 64,
+      propagationWritesPerSecond: 200,
+    });
+    expect(() => parseConfig([], { PROPAGATION_CONCURRENCY: '0' }, machine)).toThrow(
+      'invalid PROPAGATION_CONCURRENCY (--propagation-concurrency) "0": must be an integer between 1 and 1000',
+    );
+    expect(() => parseConfig([], { PROPAGATION_WRITES_PER_SECOND: '-5' }, machine)).toThrow(/invalid PROPAGATION_WRITES_PER_SECOND .*must be an integer between 0 and 100000/);
+    expect(() => parseConfig([], { PROPAGATION_WRITES_PER_SECOND: '2.5' }, machine)).toThrow(OptionError);
+  });
+
   it('parses durations as operators write them', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('1h30m')).toBe(5_400_000);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -100,5 +101,14 @@ describe('metric names', () => {
     const ours = names.filter((n) => !(n in CONTROLLER_RUNTIME));
     expect(ours.length).toBeGreaterThan(10);
     for (const name of ours) expect(name).toMatch(/^registry_config_webhook_[a-z_]+$/);
+  });
+});
+
+describe('the metrics reference', () => {
+  it('docs/operations.md documents every metric the server exports', async () => {
+    const reference = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const names = (await createMetrics({ processMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name);
+    const missing = names.filter((name) => !reference.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { startPropagationController, type PropagationSettings, type RunningPropagationController } from '../../src/propagation/index.js';
 import { DEFAULT_PROPAGATION_EXCLUDE } from '../../src/propagation/exclude.js';
 import type { SecretObject } from '../../src/propagation/types.js';
-import { startFakeApiServer, type FakeApiServer, type KubeObject, type RecordedRequest } from '../support/fake-apiserver.js';
+import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions, type KubeObject, type RecordedRequest } from '../support/fake-apiserver.js';
 import { captureLogs } from '../support/log-capture.js';
 import { baseSecret, NAME, OURS, OURS_VALUE, SYSTEM_NS } from './support.js';
 
@@ -33,8 +33,8 @@ export interface Controller extends RunningPropagationController {
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
-export async function startHarness(options: { namespaces?: string[]; base?: SecretObject | false } = {}): Promise<Harness> {
-  const server = await startFakeApiServer();
+export async function startHarness(options: { namespaces?: string[]; base?: SecretObject | false; apiserver?: FakeApiServerOptions } = {}): Promise<Harness> {
+  const server = await startFakeApiServer(options.apiserver);
   server.createNamespace(SYSTEM_NS);
   for (const ns of options.namespaces ?? []) server.createNamespace(ns);
   if (options.base !== false) server.put((options.base ?? baseSecret()) as KubeObject);
@@ -58,8 +58,6 @@ export async function startHarness(options: { namespaces?: string[]; base?: Secr
         identity,
         log: logs.log,
         metrics,
-        writesPerSecond: 5000,
-        writeBurst: 5000,
         concurrency: 8,
         backoff: { initialMs: 50, maxMs: 500 },
         watchTimeoutSeconds: 60,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ObjectCache } from '../../src/propagation/object-cache.js';
+import { namespaceEssentials, type NamespaceObject, type SecretObject } from '../../src/propagation/types.js';
 
 interface Obj {
   metadata: { name: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
@@ -72,5 +73,27 @@ describe('ObjectCache', () => {
     cache.upsert(obj('a', 'u1', '2'));
     cache.remove(obj('b', 'u2', '3'));
     expect(cache.countedSize).toBe(0);
+  });
+
+  it('keeps what it needs of each object: no managedFields; for namespaces name, uid, version, labels, deletion and phase', () => {
+    const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } }];
+    const secrets = new ObjectCache<SecretObject>((s) => s.metadata?.namespace);
+    secrets.upsert({ metadata: { name: 'x', namespace: 'a', uid: 'u', resourceVersion: '3', managedFields, annotations: { keep: 'me' } }, data: { k: 'dg==' } });
+    expect(secrets.get('a')).toEqual({ metadata: { name: 'x', namespace: 'a', uid: 'u', resourceVersion: '3', annotations: { keep: 'me' } }, data: { k: 'dg==' } });
+
+    const namespaces = new ObjectCache<NamespaceObject>((ns) => ns.metadata?.name, () => false, namespaceEssentials);
+    namespaces.replaceAll([
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'a', uid: 'n', resourceVersion: '9', labels: { team: 'x' }, managedFields, creationTimestamp: '2026-12-06T00:00:00Z', deletionTimestamp: '2026-12-06T01:00:00Z' },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Terminating' },
+      },
+    ]);
+    expect(namespaces.get('a')).toEqual({
+      metadata: { name: 'a', uid: 'n', resourceVersion: '9', labels: { team: 'x' }, deletionTimestamp: '2026-12-06T01:00:00Z' },
+      status: { phase: 'Terminating' },
+    });
   });
 });

@@ -30,6 +30,7 @@ import { acceptsMediaType, DISCOVERY_PATH, JWK_SET_MEDIA_TYPE, JWKS_PATH, Servic
 import { KindRegistry, type ResourceKind, type ResourceKindDefinition } from './apiserver/kinds.js';
 import { objectFilter } from './apiserver/list.js';
 import { managerName } from './apiserver/managed-fields.js';
+import { type PriorityAndFairnessOptions, PriorityLevel, type Seat } from './apiserver/priority-and-fairness.js';
 import { type FailureRule, type RecordedRequest, RequestLog, type RequestFilter } from './apiserver/request-log.js';
 import { Rest, type RestResult, type WriteContext } from './apiserver/rest.js';
 import { answerReview, answerTokenRequest, type ReviewContext } from './apiserver/reviews.js';
@@ -45,6 +46,7 @@ export type { ResourceKindDefinition } from './apiserver/kinds.js';
 export type { StatusBody } from './apiserver/status.js';
 export type { KubeObject, ObjectMeta, Verb } from './apiserver/types.js';
 export type { FailureRule, RecordedRequest, RequestFilter } from './apiserver/request-log.js';
+export type { PriorityAndFairnessOptions } from './apiserver/priority-and-fairness.js';
 export type { WatchInfo } from './apiserver/watch.js';
 
 export interface FakeApiServerOptions {
@@ -70,6 +72,15 @@ export interface FakeApiServerOptions {
   issuer?: string;
   /** Clock for timestamps and token expiry. */
   now?: () => Date;
+  /** Delay before answering each request, in ms (also settable later through `latency`). */
+  latencyMs?: number;
+  /**
+   * API Priority and Fairness for the matching requests: a seat limit (and a queue) past which
+   * they get the recorded 429 with Retry-After (see apiserver/priority-and-fairness.ts). Default: none.
+   */
+  priorityAndFairness?: PriorityAndFairnessOptions;
+  /** Keep every request in `requests` (default true); false keeps memory flat in long benchmarks. */
+  recordRequests?: boolean;
 }
 
 export interface ServiceAccountTokenOptions {
@@ -102,6 +113,10 @@ export class FakeApiServer {
   authorize: Authorizer | undefined;
   /** Delay before answering each request, in ms (or per request). */
   latency: number | ((request: RecordedRequest) => number) = 0;
+  /** The APF priority level, when `priorityAndFairness` was given: its counters (rejected, dispatched). */
+  readonly priorityLevel: PriorityLevel | undefined;
+  /** Called once each request is answered (its status set), e.g. to count writes without keeping the log. */
+  onResponse: ((request: RecordedRequest) => void) | undefined;
   /** NamespaceLifecycle strictness; can be changed at any time. */
   requireNamespaces: boolean;
   /** Signs ServiceAccount tokens; served as service-account issuer discovery. */
@@ -121,6 +136,7 @@ export class FakeApiServer {
   private readonly audiences: string[];
   private readonly flowSchemaUid = randomUUID();
   private readonly priorityLevelUid = randomUUID();
+  private readonly recordRequests: boolean;
   private seq = 0;
   private watchIds = 0;
   private closed = false;
@@ -133,6 +149,9 @@ export class FakeApiServer {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs;
     this.serviceAccountIssuer = new ServiceAccountIssuer(options.issuer);
     this.audiences = [...(options.audiences ?? [this.serviceAccountIssuer.issuer])];
+    this.latency = options.latencyMs ?? 0;
+    this.priorityLevel = options.priorityAndFairness ? new PriorityLevel(options.priorityAndFairness) : undefined;
+    this.recordRequests = options.recordRequests ?? true;
     this.store = new ObjectStore(options.initialResourceVersion ?? 100, options.watchCacheSize);
     for (const def of [...builtinKinds, ...(options.kinds ?? [])]) this.kinds.register(def);
     this.rest = new Rest(this.store, this.kinds, { now: () => this.clock(), requireNamespaces: () => this.requireNamespaces });
@@ -175,6 +194,7 @@ export class FakeApiServer {
     this.closed = true;
     for (const stream of [...this.streams]) stream.drop();
     this.waiters.rejectAll('fake-apiserver closed');
+    this.priorityLevel?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -415,11 +435,15 @@ export class FakeApiServer {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(code, { ...this.headers(), ...headers, 'Content-Length': String(Buffer.byteLength(text)) });
     res.end(text);
-    if (record) record.status = code;
+    if (record) {
+      record.status = code;
+      this.onResponse?.(record);
+    }
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let record: RecordedRequest | undefined;
+    let seat: Seat | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://fake-apiserver');
       const raw = await readBody(req);
@@ -438,6 +462,7 @@ export class FakeApiServer {
       const user = this.identify(req);
       record = {
         seq: ++this.seq,
+        receivedAt: this.clock().getTime(),
         method,
         path: url.pathname,
         query: Object.fromEntries(url.searchParams),
@@ -454,8 +479,20 @@ export class FakeApiServer {
         user: user?.username,
         status: undefined,
       };
-      this.log.add(record);
+      if (this.recordRequests) this.log.add(record);
       this.waiters.notify();
+
+      // APF before authorization (as recorded); a seat is held until the answer is sent.
+      const level = this.priorityLevel?.matches(record) ? this.priorityLevel : undefined;
+      if (level) {
+        seat = await level.admit();
+        if (!seat) {
+          level.sendRejection(res);
+          record.status = 429;
+          this.onResponse?.(record);
+          return;
+        }
+      }
 
       const failure = this.log.takeFailure(record);
       const delay = (typeof this.latency === 'function' ? this.latency(record) : this.latency) + (failure?.delayMs ?? 0);
@@ -489,6 +526,8 @@ export class FakeApiServer {
       const apiError = error instanceof ApiError ? error : errors.internal(error instanceof Error ? error.message : String(error));
       if (!res.headersSent) this.send(res, record, apiError.code, apiError.status);
       else res.destroy();
+    } finally {
+      seat?.release(); // a watch holds no seat once it streams
     }
   }
 

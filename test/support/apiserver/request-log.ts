@@ -6,6 +6,8 @@ import type { Verb } from './types.js';
 /** One request as received. */
 export interface RecordedRequest {
   readonly seq: number;
+  /** When it arrived (ms since the epoch, the server's clock). */
+  readonly receivedAt: number;
   readonly method: string;
   readonly path: string;
   /** Decoded query parameters (last value wins). */
