@@ -30,7 +30,7 @@ import { acceptsMediaType, DISCOVERY_PATH, JWK_SET_MEDIA_TYPE, JWKS_PATH, Servic
 import { KindRegistry, type ResourceKind, type ResourceKindDefinition } from './apiserver/kinds.js';
 import { objectFilter } from './apiserver/list.js';
 import { managerName } from './apiserver/managed-fields.js';
-import { type PriorityAndFairnessOptions, PriorityLevel, type Seat } from './apiserver/priority-and-fairness.js';
+import { APF_REJECTION_BODY, type PriorityAndFairnessOptions, PriorityLevel, type Seat } from './apiserver/priority-and-fairness.js';
 import { type FailureRule, type RecordedRequest, RequestLog, type RequestFilter } from './apiserver/request-log.js';
 import { Rest, type RestResult, type WriteContext } from './apiserver/rest.js';
 import { answerReview, answerTokenRequest, type ReviewContext } from './apiserver/reviews.js';
@@ -379,7 +379,7 @@ export class FakeApiServer {
       times: options.times ?? Number.POSITIVE_INFINITY,
       contentType: 'text/plain; charset=utf-8',
       headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1), 'X-Content-Type-Options': 'nosniff' },
-      body: 'Too many requests, please try again later.\n',
+      body: APF_REJECTION_BODY,
     });
   }
   // ---- authentication helpers ----
