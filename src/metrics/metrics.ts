@@ -24,6 +24,8 @@ export interface Metrics {
   readonly propagationErrors: Counter;
   readonly propagationQueueDepth: Gauge;
   readonly leaderElectionIsLeader: Gauge;
+  /** Requests and connections the HTTPS port refused or cut to stay within its limits (src/http/limits.ts). */
+  readonly httpLimitRejections: Counter<'reason'>;
   /**
    * Registers a callback run at every scrape, before the webhook metrics are read. The admission
    * hot path counts in plain numbers and copies them in here: prom-client hashes and validates
@@ -138,6 +140,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     leaderElectionIsLeader: new Gauge({
       name: 'leader_election_master_status',
       help: '1 while this replica holds the propagation leader lease, else 0.',
+      registers,
+    }),
+    httpLimitRejections: new Counter({
+      name: 'registry_config_webhook_http_limit_rejections_total',
+      help: 'Requests and connections on the HTTPS port refused or closed by a limit. reason: body_budget, body_too_large, request_timeout, headers_too_large, malformed, connection_evicted_idle, connection_refused.',
+      labelNames: ['reason'],
       registers,
     }),
   };

@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+/** How long clients may take, and how many connections may be open at once. */
+export interface ConnectionLimits {
+  /** Request line and headers must arrive within this; it also bounds the TLS handshake and the wait for a first request. */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this; then 408 and close. */
+  requestTimeoutMs: number;
+  /** A kept-alive connection with no request in flight is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections (TLS handshakes included); beyond it, an idle one makes room or the new one is refused. */
+  maxConnections: number;
+}
+
+export type ConnectionCloseReason = 'evicted_idle' | 'refused';
+
+type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** One TCP connection: how many requests it has in flight and whether it ever sent one. */
+interface Tracked {
+  socket: Socket;
+  inFlight: number;
+  served: number;
+}
+
+/**
+ * The HTTPS server under the webhook, with the limits Node applies set explicitly and checked
+ * often, and its own connection accounting.
+ *
+ * Node checks `headersTimeout` and `requestTimeout` only every `connectionsCheckingInterval`
+ * (default 30 s), and Fastify leaves `headersTimeout` at 60 s; so both are set here, and the check
+ * runs every `checkIntervalMs`. A connection that completes TLS and sends nothing is covered by
+ * `headersTimeout` (Node starts it when the connection is accepted); one that never completes the
+ * handshake by `handshakeTimeout`.
+ *
+ * `server.maxConnections` would refuse new connections once idle ones fill the table, which is
+ * exactly what an attacker holding idle connections wants. Instead, at the limit a new connection
+ * closes the oldest connection that has no request in flight (first one that never sent a request,
+ * else a kept-alive idle one) and takes its place; only when every connection is busy is the new
+ * one refused. Busy connections are bounded in time by the timeouts above.
+ */
+export function createGuardedHttpsServer(
+  tls: ServerOptions,
+  limits: ConnectionLimits,
+  handler: RequestHandler,
+  onClose?: (reason: ConnectionCloseReason) => void,
+): Server {
+  const checkIntervalMs = Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
+  const server = createServer(
+    {
+      ...tls,
+      handshakeTimeout: limits.headersTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: checkIntervalMs,
+    },
+    handler,
+  );
+  // Set again as properties: what Node reads when it checks (the constructor options are only defaults).
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+
+  // Insertion order is connection order, so the first match is the oldest.
+  const open = new Map<Socket, Tracked>();
+
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= limits.maxConnections && !evictIdle()) {
+      onClose?.('refused');
+      socket.destroy();
+      return;
+    }
+    open.set(socket, { socket, inFlight: 0, served: 0 });
+    socket.once('close', () => open.delete(socket));
+  });
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const tracked = open.get(rawSocketOf(request.socket as TLSSocket));
+    if (!tracked) return;
+    tracked.inFlight++;
+    response.once('close', () => {
+      tracked.inFlight--;
+      tracked.served++;
+    });
+  });
+
+  /** Closes the oldest connection without a request in flight, preferring ones that never sent any. */
+  function evictIdle(): boolean {
+    let keptAlive: Tracked | undefined;
+    for (const tracked of open.values()) {
+      if (tracked.inFlight > 0) continue;
+      if (tracked.served === 0) return evict(tracked);
+      keptAlive ??= tracked;
+    }
+    return keptAlive ? evict(keptAlive) : false;
+  }
+
+  function evict(tracked: Tracked): true {
+    open.delete(tracked.socket);
+    onClose?.('evicted_idle');
+    tracked.socket.destroy();
+    return true;
+  }
+
+  return server;
+}
+
+/** The TCP socket under a TLS socket (`_parent` is how node:tls links them; absent, the socket itself). */
+function rawSocketOf(socket: TLSSocket): Socket {
+  return (socket as TLSSocket & { _parent?: Socket | null })._parent ?? socket;
+}
