@@ -87,6 +87,12 @@ async function startParts(ctx: StartContext): Promise<RunningServer> {
     ...(config.metrics === 'on' ? { metrics } : {}),
     timeoutMarginMs: config.reviewTimeoutMarginMs,
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    limits: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxConnections: config.maxConnections,
+      bodyBudgetBytes: config.bodyBudgetBytes,
+    },
     ...(resolver ? { routes: resolver.routes } : {}),
   });
   const unsubscribe = certificates.provider.subscribe((pair) => webhook.useCertificate(pair));

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS, helpText, parseConfig } from '../../src/config/config.js';
 import { OptionError } from '../../src/config/options.js';
@@ -65,9 +65,11 @@ describe('configuration', () => {
     expect(() => parseConfig(['--prot', '1'], {}, machine)).toThrow(/unknown option --prot/);
   });
 
-  it('--help and the README show every option', () => {
+  it('--help and the README (or a page under docs/) show every option', () => {
     const help = helpText();
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const docsDir = new URL('../../docs/', import.meta.url);
+    const pages = existsSync(docsDir) ? readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => readFileSync(new URL(f, docsDir), 'utf8')) : [];
+    const readme = [readFileSync(new URL('../../README.md', import.meta.url), 'utf8'), ...pages].join('\n');
     for (const spec of Object.values(OPTIONS)) {
       expect(help).toContain(spec.env);
       expect(help).toContain(spec.flag);
@@ -82,5 +84,31 @@ describe('configuration', () => {
     expect(parseDuration('5')).toBeUndefined();
     expect(parseDuration('5 m')).toBeUndefined();
     expect(formatDuration(90_000)).toBe('1m30s');
+  });
+});
+
+describe('limits of the HTTPS port and shutdown', () => {
+  const machine = { hostname: 'test', serviceAccountNamespace: undefined };
+
+  it('defaults: 5 s headers, 10 s request, 1000 connections, 32 MiB of bodies', () => {
+    const config = parseConfig([], {}, machine);
+    expect([config.headersTimeoutMs, config.requestTimeoutMs, config.maxConnections, config.bodyBudgetBytes]).toEqual([5000, 10_000, 1000, 32 * 1024 * 1024]);
+  });
+
+  it('reads sizes as Kubernetes writes them', () => {
+    expect(parseConfig([], { BODY_BUDGET: '64Mi' }, machine).bodyBudgetBytes).toBe(64 * 1024 * 1024);
+    expect(parseConfig([], { BODY_BUDGET: '20480Ki' }, machine).bodyBudgetBytes).toBe(20 * 1024 * 1024);
+    expect(() => parseConfig([], { BODY_BUDGET: '1Mi' }, machine)).toThrow(/BODY_BUDGET.*between 10Mi and 4096Mi/);
+    expect(() => parseConfig([], { BODY_BUDGET: '32MB' }, machine)).toThrow(/BODY_BUDGET.*must be a size/);
+  });
+
+  it('refuses headers that may take longer than the whole request', () => {
+    expect(() => parseConfig([], { HEADERS_TIMEOUT: '20s', REQUEST_TIMEOUT: '10s' }, machine)).toThrow(/HEADERS_TIMEOUT: must not be longer than REQUEST_TIMEOUT/);
+  });
+
+  it('bounds SHUTDOWN_DELAY (2 min) and SHUTDOWN_TIMEOUT (5 min)', () => {
+    expect(parseConfig([], { SHUTDOWN_DELAY: '2m', SHUTDOWN_TIMEOUT: '5m' }, machine).shutdownTimeoutMs).toBe(300_000);
+    expect(() => parseConfig([], { SHUTDOWN_DELAY: '10m' }, machine)).toThrow(/SHUTDOWN_DELAY.*at most 2m/);
+    expect(() => parseConfig([], { SHUTDOWN_TIMEOUT: '1h' }, machine)).toThrow(/SHUTDOWN_TIMEOUT.*at most 5m/);
   });
 });
