@@ -46,8 +46,9 @@ describe('runCertsCli', () => {
   };
 
   it('writes CA and serving pair for the given names, and prints the files and the caBundle', async () => {
-    const out = join(await tempDir(), 'out');
-    dirs.push(out);
+    const parent = await tempDir();
+    dirs.push(parent);
+    const out = join(parent, 'out');
     const { code, stdout, stderr } = await run(['--out', out, '--dns', 'webhook.local,localhost', '--ip', '127.0.0.1', '--days', '30']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -76,8 +77,9 @@ describe('runCertsCli', () => {
   });
 
   it('exits 2 with the reason and the usage on bad arguments, writing nothing', async () => {
-    const out = join(await tempDir(), 'out');
-    dirs.push(out);
+    const parent = await tempDir();
+    dirs.push(parent);
+    const out = join(parent, 'out');
     const { code, stdout, stderr } = await run(['--out', out, '--ip', 'nope']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
