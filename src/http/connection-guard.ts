@@ -19,11 +19,11 @@ export type ConnectionCloseReason = 'evicted_idle' | 'refused';
 
 type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** One TCP connection: how many requests it has in flight and whether it ever sent one. */
+/** One TCP connection, how many requests it has in flight and whether it ever sent one. */
 interface Tracked {
   socket: Socket;
   inFlight: number;
-  served: number;
+  served: boolean;
 }
 
 /**
@@ -38,9 +38,12 @@ interface Tracked {
  *
  * `server.maxConnections` would refuse new connections once idle ones fill the table, which is
  * exactly what an attacker holding idle connections wants. Instead, at the limit a new connection
- * closes the oldest connection that has no request in flight (first one that never sent a request,
- * else a kept-alive idle one) and takes its place; only when every connection is busy is the new
- * one refused. Busy connections are bounded in time by the timeouts above.
+ * closes an idle one (no request in flight) and takes its place: the longest idle of those that
+ * never sent a request, else the longest idle kept-alive one; only when every connection is busy
+ * is the new one refused. Busy connections are bounded in time by the timeouts above. The API server
+ * reuses its most recently used connection first, so the ones it relies on are never the longest
+ * idle; closing an idle keep-alive connection can race a request the client is just sending on
+ * it, which is why this happens only at the limit.
  */
 export function createGuardedHttpsServer(
   tls: ServerOptions,
@@ -65,8 +68,11 @@ export function createGuardedHttpsServer(
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
 
-  // Insertion order is connection order, so the first match is the oldest.
+  // Least recently active first: a connection is moved to the end whenever a request starts or ends.
   const open = new Map<Socket, Tracked>();
+  const touch = (tracked: Tracked) => {
+    if (open.delete(tracked.socket)) open.set(tracked.socket, tracked);
+  };
 
   server.on('connection', (socket: Socket) => {
     if (open.size >= limits.maxConnections && !evictIdle()) {
@@ -74,7 +80,7 @@ export function createGuardedHttpsServer(
       socket.destroy();
       return;
     }
-    open.set(socket, { socket, inFlight: 0, served: 0 });
+    open.set(socket, { socket, inFlight: 0, served: false });
     socket.once('close', () => open.delete(socket));
   });
 
@@ -82,18 +88,20 @@ export function createGuardedHttpsServer(
     const tracked = open.get(rawSocketOf(request.socket as TLSSocket));
     if (!tracked) return;
     tracked.inFlight++;
+    tracked.served = true;
+    touch(tracked);
     response.once('close', () => {
       tracked.inFlight--;
-      tracked.served++;
+      touch(tracked);
     });
   });
 
-  /** Closes the oldest connection without a request in flight, preferring ones that never sent any. */
+  /** Closes the longest idle connection that never sent a request, else the longest idle one; false when all are busy. */
   function evictIdle(): boolean {
     let keptAlive: Tracked | undefined;
     for (const tracked of open.values()) {
       if (tracked.inFlight > 0) continue;
-      if (tracked.served === 0) return evict(tracked);
+      if (!tracked.served) return evict(tracked);
       keptAlive ??= tracked;
     }
     return keptAlive ? evict(keptAlive) : false;

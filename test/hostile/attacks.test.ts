@@ -3,6 +3,7 @@
  * server stays up, its heap and off-heap memory grow by less than the budgets allow, and a real
  * review sent during the attack is answered 200.
  */
+import { Agent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
@@ -123,7 +124,17 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
   });
 
   it('many idle TLS connections: the oldest idle ones make room, new reviews are answered, memory stays bounded', async () => {
-    const { server, ca, legit } = await start({ MAX_CONNECTIONS: '100' });
+    const { server, ca, url, legit } = await start({ MAX_CONNECTIONS: '100' });
+    // The API server's kept-alive connection, in use throughout.
+    const apiServer = new Agent({ keepAlive: true, maxSockets: 1 });
+    const apiServerSockets = new Set<unknown>();
+    apiServer.on('free', (socket) => apiServerSockets.add(socket));
+    let flooding = true;
+    const steady = (async () => {
+      const statuses: number[] = [];
+      while (flooding) statuses.push((await postReview(url, review, ca, apiServer)).status);
+      return statuses;
+    })();
     const memory = sampleMemory();
     const idle: TLSSocket[] = [];
     const closedIdle: Promise<unknown>[] = [];
@@ -142,5 +153,12 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
     expect(memory.stop()).toBeLessThan(64 * MiB);
     const open = idle.filter((s) => !s.destroyed).length;
     expect(open).toBeLessThanOrEqual(100);
+    flooding = false;
+    const statuses = await steady;
+    expect(statuses.length).toBeGreaterThan(5);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    // Never the one closed to make room: it was never idle long.
+    expect(apiServerSockets.size).toBe(1);
+    apiServer.destroy();
   });
 });
