@@ -31,7 +31,7 @@ export interface WebhookServerOptions {
   limits?: Partial<HttpLimits>;
 }
 
-/** TLS settings of the HTTPS port (HTTP/1.1 only: no ALPN h2). */
+/** TLS settings of the HTTPS port (node:https speaks HTTP/1.1 only). */
 function tlsOptions(pair: KeyPair): ServerOptions {
   return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' };
 }

@@ -100,6 +100,8 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
       expect(o.afterMs).toBeGreaterThan(9000);
       expect(o.afterMs).toBeLessThan(13_000);
     }
+    const counted = Object.fromEntries((await server.metrics.httpLimitRejections.get()).values.map((v) => [v.labels.reason, v.value]));
+    expect(counted).toMatchObject({ body_budget: 9, request_timeout: 3 });
     // Held: the 21 MiB admitted (measured: 21.3 MiB), within the 32 MiB budget.
     expect(grew).toBeLessThan(32 * MiB);
     expect((await legit()).status).toBe(200);
