@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -51,19 +51,29 @@ export function createGuardedHttpsServer(
   handler: RequestHandler,
   onClose?: (reason: ConnectionCloseReason) => void,
 ): Server {
-  const checkIntervalMs = Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
-  const server = createServer(
-    {
-      ...tls,
-      handshakeTimeout: limits.headersTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: checkIntervalMs,
-    },
-    handler,
-  );
-  // Set again as properties: what Node reads when it checks (the constructor options are only defaults).
+  const server = createServer({ ...tls, handshakeTimeout: limits.headersTimeoutMs, ...timeoutOptions(limits) }, handler);
+  guardConnections(server, limits, onClose);
+  return server;
+}
+
+/** The same limits for a plain-HTTP server (the probe and metrics port). */
+export function createGuardedHttpServer(limits: ConnectionLimits, handler: RequestHandler, onClose?: (reason: ConnectionCloseReason) => void): HttpServer {
+  const server = createHttpServer(timeoutOptions(limits), handler);
+  guardConnections(server, limits, onClose);
+  return server;
+}
+
+function timeoutOptions(limits: ConnectionLimits) {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
+/** Sets the timeouts as properties too (what Node reads when it checks) and keeps the connection table. */
+function guardConnections(server: HttpServer, limits: ConnectionLimits, onClose?: (reason: ConnectionCloseReason) => void): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
@@ -85,7 +95,7 @@ export function createGuardedHttpsServer(
   });
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const tracked = open.get(rawSocketOf(request.socket as TLSSocket));
+    const tracked = open.get(rawSocketOf(request.socket));
     if (!tracked) return;
     tracked.inFlight++;
     tracked.served = true;
@@ -113,11 +123,9 @@ export function createGuardedHttpsServer(
     tracked.socket.destroy();
     return true;
   }
-
-  return server;
 }
 
-/** The TCP socket under a TLS socket (`_parent` is how node:tls links them; absent, the socket itself). */
-function rawSocketOf(socket: TLSSocket): Socket {
+/** The TCP socket under a TLS socket (`_parent` is how node:tls links them); a plain socket is its own. */
+function rawSocketOf(socket: Socket): Socket {
   return (socket as TLSSocket & { _parent?: Socket | null })._parent ?? socket;
 }

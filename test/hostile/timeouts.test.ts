@@ -1,7 +1,7 @@
 /**
  * What Node actually applies on the webhook port, measured as when the server closes the socket
  * (not what the options say): headers within 5 s, the whole request within 10 s, a TLS handshake
- * or a first request within 5 s, and kept-alive idle connections left alone.
+ * or a first request within 5 s, and kept-alive idle connections left alone. The probe port too.
  */
 import { Agent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,11 @@ describe('timeouts on the webhook port', { timeout: 30_000 }, () => {
     const tcp = await openTcp(port);
     const tcpClosed = whenClosed(tcp);
 
+    // Headers that never finish, on the plain-HTTP probe port.
+    const probe = await openTcp(server.probePort);
+    const probeClosed = whenClosed(probe);
+    probe.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n');
+
     // A kept-alive connection after a served review, as the API server leaves it.
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const freed: unknown[] = [];
@@ -62,7 +67,9 @@ describe('timeouts on the webhook port', { timeout: 30_000 }, () => {
     const first = await postReview(reviewUrl(), review, ca, agent);
     expect(first.status).toBe(200);
 
-    const [h, b, s, t] = await Promise.all([headersClosed, bodyClosed, silentClosed, tcpClosed]);
+    const [h, b, s, t, p] = await Promise.all([headersClosed, bodyClosed, silentClosed, tcpClosed, probeClosed]);
+    within(p.afterMs, 5000);
+    expect(p.received).toMatch(/^HTTP\/1\.1 408 /);
     within(h.afterMs, 5000);
     expect(h.received).toMatch(/^HTTP\/1\.1 408 /);
     expect(h.received).toContain('"code":"REQUEST_TIMEOUT"');
@@ -79,5 +86,17 @@ describe('timeouts on the webhook port', { timeout: 30_000 }, () => {
     expect(freed).toHaveLength(2);
     expect(freed[1]).toBe(freed[0]);
     agent.destroy();
+  });
+});
+
+describe('the probe and metrics port', () => {
+  it('keeps answering probes while idle connections flood it: at most 100 stay open', async () => {
+    const idle = await Promise.all(Array.from({ length: 300 }, () => openTcp(server.probePort).catch(() => undefined)));
+    const probe = await fetch(`http://127.0.0.1:${server.probePort}/healthz`);
+    expect(probe.status).toBe(200);
+    // Give the closes time to arrive here.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(idle.filter((s) => s && !s.destroyed).length).toBeLessThanOrEqual(100);
+    for (const socket of idle) socket?.destroy();
   });
 });
