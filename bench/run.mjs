@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
-const benches = ['webhook.mjs', 'metrics.mjs', 'resolver.mjs', 'token-flood.mjs', 'propagation.mjs'];
+const benches = ['webhook.mjs', 'metrics.mjs', 'resolver.mjs', 'hostile.mjs', 'token-flood.mjs', 'propagation.mjs'];
 const only = process.argv[2];
 let failed = false;
 for (const file of benches) {

@@ -98,6 +98,12 @@ async function startParts(ctx: StartContext): Promise<RunningServer> {
     ...(config.metrics === 'on' ? { metrics } : {}),
     timeoutMarginMs: config.reviewTimeoutMarginMs,
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    limits: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxConnections: config.maxConnections,
+      bodyBudgetBytes: config.bodyBudgetBytes,
+    },
     ...(resolver ? { routes: resolver.routes } : {}),
     ...(config.webhookClientCa ? { clientCa: readClientCaBundle(config.webhookClientCa) } : {}),
   });

@@ -4,6 +4,7 @@ import { DEFAULT_SYSTEM_NAMESPACE } from '../registry/labels.js';
 import {
   type OptionSpec,
   OptionError,
+  byteSize,
   dnsName,
   duration,
   integer,
@@ -74,6 +75,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   reviewTimeoutMarginMs: number;
   maxEventLoopDelayMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  bodyBudgetBytes: number;
   metrics: 'on' | 'off';
 }
 
@@ -128,7 +133,7 @@ export const OPTIONS: Specs = {
   secretsDir: { env: 'SECRETS_DIR', flag: '--secrets-dir', defaultText: undefined, help: 'directory of Secret manifests (YAML/JSON) for the local resolver source', parse: optional(nonEmpty) },
   resyncPeriodMs: { env: 'RESYNC_PERIOD', flag: '--resync-period', defaultText: '5m', help: 'full re-list of the resolver and full reconcile of propagation', parse: duration(1000) },
   resolverMaxStalenessMs: { env: 'RESOLVER_MAX_STALENESS', flag: '--resolver-max-staleness', defaultText: '15m', help: '/readyz fails when no watch event or re-list happened for this long', parse: duration(1000) },
-  auth: { env: 'AUTH', flag: '--auth', defaultText: 'auto', help: 'auto|on|off: resolver API needs a bearer token (TokenReview + SubjectAccessReview); auto = on in a cluster', parse: oneOf(['auto', 'on', 'off'] as const) },
+  auth: { env: 'AUTH', flag: '--auth', defaultText: 'auto', help: 'auto|on|off: resolver API needs a bearer token (TokenReview + SubjectAccessReview); auto = on whenever the resolver reads a Kubernetes API (in a cluster or through a kubeconfig), off only for the local directory source', parse: oneOf(['auto', 'on', 'off'] as const) },
   authAudiences: { env: 'AUTH_AUDIENCES', flag: '--auth-audiences', defaultText: undefined, help: "comma-separated token audiences callers must present (e.g. registry-config-webhook); unset: the API server's", parse: optional(audienceList) },
   authCacheTtlMs: { env: 'AUTH_CACHE_TTL', flag: '--auth-cache-ttl', defaultText: '10s', help: 'how long TokenReview/SubjectAccessReview decisions are cached', parse: duration(0) },
   authReviewsPerSecond: { env: 'AUTH_REVIEWS_PER_SECOND', flag: '--auth-reviews-per-second', defaultText: '20', help: 'TokenReviews+SubjectAccessReviews per second made for resolver callers; past it: 429 + Retry-After', parse: integer(1, 10_000) },
@@ -149,10 +154,14 @@ export const OPTIONS: Specs = {
   credentialCheckIntervalMs: { env: 'CREDENTIAL_CHECK_INTERVAL', flag: '--credential-check-interval', defaultText: '10m', help: 'how often every registry config is checked again (besides shortly after each change)', parse: duration(10_000) },
   credentialCheckAllow: { env: 'CREDENTIAL_CHECK_ALLOW', flag: '--credential-check-allow', defaultText: '', help: 'comma-separated CIDRs, addresses and host names (*.domain) namespace-scoped configs may be checked against although private, loopback or link-local', parse: allowList },
 
-  shutdownDelayMs: { env: 'SHUTDOWN_DELAY', flag: '--shutdown-delay', defaultText: '5s', help: 'after SIGTERM: keep serving (not ready) this long so endpoints drop the pod', parse: duration(0) },
-  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: '--shutdown-timeout', defaultText: '10s', help: 'bound on draining in-flight requests after the delay', parse: duration(0) },
+  shutdownDelayMs: { env: 'SHUTDOWN_DELAY', flag: '--shutdown-delay', defaultText: '5s', help: 'after SIGTERM: keep serving (not ready) this long so endpoints drop the pod (at most 2m)', parse: duration(0, 120_000) },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: '--shutdown-timeout', defaultText: '10s', help: 'bound on draining in-flight requests after the delay (at most 5m)', parse: duration(0, 300_000) },
   reviewTimeoutMarginMs: { env: 'REVIEW_TIMEOUT_MARGIN', flag: '--review-timeout-margin', defaultText: '1s', help: "a review's deadline is the API server's ?timeout= minus this", parse: duration(0) },
   maxEventLoopDelayMs: { env: 'MAX_EVENT_LOOP_DELAY', flag: '--max-event-loop-delay', defaultText: '1s', help: 'shed load (503) while the event loop lags more than this; 0 disables', parse: duration(0) },
+  headersTimeoutMs: { env: 'HEADERS_TIMEOUT', flag: '--headers-timeout', defaultText: '5s', help: 'HTTPS port: TLS handshake, and request line and headers, must arrive within this (then 408 and close)', parse: duration(1000, 60_000) },
+  requestTimeoutMs: { env: 'REQUEST_TIMEOUT', flag: '--request-timeout', defaultText: '10s', help: 'HTTPS port: a whole request (headers and body) must arrive within this (then 408 and close)', parse: duration(1000, 120_000) },
+  maxConnections: { env: 'MAX_CONNECTIONS', flag: '--max-connections', defaultText: '1000', help: 'HTTPS port: open connections; at the limit a new one closes the oldest idle one, or is refused', parse: integer(10, 100_000) },
+  bodyBudgetBytes: { env: 'BODY_BUDGET', flag: '--body-budget', defaultText: '32Mi', help: 'HTTPS port: bytes of request bodies received at once; a body beyond it gets 503 + Retry-After', parse: byteSize(10 * 1024 ** 2, 4 * 1024 ** 3) },
   metrics: { env: 'METRICS', flag: '--metrics', defaultText: 'on', help: 'on|off: Prometheus metrics on PROBE_PORT /metrics (off only to measure their cost)', parse: oneOf(['on', 'off'] as const) },
 };
 
@@ -195,6 +204,9 @@ export function parseConfig(
   const config = Object.fromEntries(entries) as Config;
   if ((config.certSecret === undefined) !== (config.webhookConfig === undefined)) {
     throw new OptionError('CERT_SECRET', 'CERT_SECRET and WEBHOOK_CONFIG must be set together (self-managed certificates)');
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new OptionError('HEADERS_TIMEOUT', 'invalid HEADERS_TIMEOUT: must not be longer than REQUEST_TIMEOUT');
   }
   if (config.leaseRetryPeriodMs >= config.leaseRenewDeadlineMs) {
     throw new OptionError('LEASE_RETRY_PERIOD', 'invalid LEASE_RETRY_PERIOD: must be shorter than LEASE_RENEW_DEADLINE');

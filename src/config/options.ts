@@ -33,12 +33,27 @@ export function integer(min: number, max: number): (text: string) => number {
   };
 }
 
-export function duration(minMs = 0): (text: string) => number {
+export function duration(minMs = 0, maxMs = Number.POSITIVE_INFINITY): (text: string) => number {
   return (text) => {
     const ms = parseDuration(text);
     if (ms === undefined) throw new Error('must be a duration such as 500ms, 10s, 5m, 2h, 90d or 10y');
     if (ms < minMs) throw new Error(`must be at least ${formatDuration(minMs)}`);
+    if (ms > maxMs) throw new Error(`must be at most ${formatDuration(maxMs)}`);
     return ms;
+  };
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A size as Kubernetes writes it: `33554432`, `512Ki`, `32Mi`, `1Gi`. */
+export function byteSize(min: number, max: number): (text: string) => number {
+  const shown = (n: number) => (n % 1024 ** 2 === 0 ? `${n / 1024 ** 2}Mi` : String(n));
+  return (text) => {
+    const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(text.trim());
+    const bytes = match ? Number(match[1]) * (BYTE_UNITS[match[2] ?? ''] as number) : NaN;
+    if (!Number.isSafeInteger(bytes)) throw new Error('must be a size such as 33554432, 512Ki, 32Mi or 1Gi');
+    if (bytes < min || bytes > max) throw new Error(`must be between ${shown(min)} and ${shown(max)}`);
+    return bytes;
   };
 }
 

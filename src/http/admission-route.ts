@@ -3,6 +3,7 @@ import { parseTimeoutParameter, reviewAdmission } from '../admission/index.js';
 import type { AdmissionHandler, ReviewOutcome } from '../admission/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AdmissionMetrics } from './admission-metrics.js';
+import { addJsonBodyParser } from './json-body-parser.js';
 
 /** An UPDATE carries two objects; a Secret may hold up to 1 MiB. Fastify's 1 MiB default is too small. */
 export const ADMISSION_BODY_LIMIT = 7 * 1024 * 1024;
@@ -25,8 +26,8 @@ export interface AdmissionRouteOptions {
 
 /**
  * Registers one admission webhook endpoint in its own encapsulated scope: only JSON bodies are
- * parsed there (anything else is 415), with a 7 MiB limit (413), and a JSON parse error is a 400
- * that never quotes the body.
+ * parsed there (anything else is 415), with a 7 MiB limit (413) and bounded nesting (400), and a
+ * JSON parse error is a 400 that never quotes the body. Other methods on the path get 405.
  */
 export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionRouteOptions): void {
   const { path, handler, metrics } = options;
@@ -35,22 +36,7 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
   const recorder = metrics ? new AdmissionMetrics(metrics, webhook) : undefined;
 
   void app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      'application/json',
-      { parseAs: 'buffer', bodyLimit: ADMISSION_BODY_LIMIT },
-      (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
-        try {
-          done(null, JSON.parse(body.toString('utf8')));
-        } catch {
-          // JSON.parse messages quote the input, which may be a Secret: say only what failed.
-          const err = new Error('request body is not valid JSON') as Error & { statusCode: number; code: string };
-          err.statusCode = 400;
-          err.code = 'INVALID_JSON';
-          done(err);
-        }
-      },
-    );
+    addJsonBodyParser(scope, { bodyLimit: ADMISSION_BODY_LIMIT });
 
     const routeOptions = {
       bodyLimit: ADMISSION_BODY_LIMIT,
@@ -59,6 +45,14 @@ export function registerAdmissionRoute(app: FastifyInstance, options: AdmissionR
       // req-N id) cost about 3 µs of CPU per review under load.
       childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     };
+    // The API server only ever POSTs; anything else on the path is a client mistake, not a missing route.
+    scope.route({
+      method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: path,
+      exposeHeadRoute: false,
+      handler: (request: FastifyRequest, reply: FastifyReply) =>
+        reply.code(405).header('allow', 'POST').send({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}; use POST` }),
+    });
     // Not async: our handler decides synchronously, and answering in the same tick spares every
     // review a promise, a microtask and a timer (measured with `npm run bench`). Only an
     // asynchronous handler races the API server's deadline.

@@ -43,6 +43,8 @@ export interface Metrics {
   readonly credentialCheckConfigs: Gauge<'state'>;
   readonly credentialCheckAttempts: Counter<'outcome'>;
   readonly credentialCheckDuration: Histogram;
+  /** Requests and connections the HTTPS port refused or cut to stay within its limits (src/http/limits.ts). */
+  readonly httpLimitRejections: Counter<'reason'>;
   /**
    * Registers a callback run at every scrape, before the webhook metrics are read. The admission
    * hot path counts in plain numbers and copies them in here: prom-client hashes and validates
@@ -243,6 +245,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'registry_config_webhook_credential_check_duration_seconds',
       help: 'Time one registry login check took (all its requests).',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers,
+    }),
+    httpLimitRejections: new Counter({
+      name: 'registry_config_webhook_http_limit_rejections_total',
+      help: 'Requests and connections on the HTTPS port refused or closed by a limit. reason: body_budget, body_too_large, request_timeout, headers_too_large, malformed, connection_evicted_idle, connection_refused.',
+      labelNames: ['reason'],
       registers,
     }),
   };

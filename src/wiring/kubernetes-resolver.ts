@@ -8,9 +8,13 @@ import { startResolverService } from '../resolver/resolver-service.js';
 import type { RunningCredentialCheck } from './credential-check.js';
 import { credentialOptions, type RunningResolver } from './resolver.js';
 
-/** AUTH=auto means on in a cluster: there every caller has a service account token to send. */
-export function resolverAuthEnabled(config: Pick<Config, 'auth'>, kube: Pick<KubeConnection, 'inCluster'>): boolean {
-  return config.auth === 'on' || (config.auth === 'auto' && kube.inCluster);
+/**
+ * AUTH=auto means on whenever the resolver is fed from a Kubernetes API, in a cluster or through a
+ * kubeconfig: TokenReview and SubjectAccessReview work in both, and the index holds that cluster's
+ * registry credentials. Only AUTH=off turns it off (the directory source never has it).
+ */
+export function resolverAuthEnabled(config: Pick<Config, 'auth'>): boolean {
+  return config.auth !== 'off';
 }
 
 /** The resolver fed by a Kubernetes list+watch, with TokenReview/SubjectAccessReview auth. */
@@ -19,7 +23,7 @@ export async function startKubernetesResolver(
   deps: { log: Logger; metrics: Metrics; kube: KubeConnection; credentials?: RunningCredentialCheck | undefined },
 ): Promise<RunningResolver> {
   const { log, metrics, kube } = deps;
-  const auth = resolverAuthEnabled(config, kube);
+  const auth = resolverAuthEnabled(config);
   if (auth) {
     log.info(
       { cacheTtlMs: config.authCacheTtlMs, reviewsPerSecond: config.authReviewsPerSecond, reviewsInFlight: config.authReviewsInFlight },
@@ -27,7 +31,7 @@ export async function startKubernetesResolver(
     );
   } else {
     // The resolver service warns about the consequence; this says why.
-    log.info({ auth: config.auth, inCluster: kube.inCluster }, `resolver API auth off (${config.auth === 'off' ? 'AUTH=off' : 'AUTH=auto outside a cluster'})`);
+    log.info({ auth: config.auth, inCluster: kube.inCluster }, 'resolver API auth off (AUTH=off)');
   }
   const authn: ServiceAccountAuth | undefined = auth
     ? await startServiceAccountAuth({

@@ -24,7 +24,7 @@ export interface RunningResolver {
 /**
  * Picks the resolver's source: the Kubernetes watch when a cluster is reachable (and
  * RESOLVER_SOURCE allows it), else the local directory SECRETS_DIR (default: the bundled
- * examples). Auth is on in a cluster (AUTH=auto) and impossible without one.
+ * examples). Auth is on with any Kubernetes source (AUTH=auto) and impossible without one.
  */
 export async function startResolver(
   config: Config,

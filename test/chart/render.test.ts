@@ -78,7 +78,8 @@ const SCENARIOS: Record<string, RenderOptions> = {
       config: { credentialCheck: { mode: 'on', interval: '30m', allow: ['10.20.0.0/16', 'registry.corp.example'], extraCaCerts: FAKE_CA_PEM } },
       networkPolicy: {
         enabled: true,
-        apiServer: { cidrs: ['172.20.0.1/32'], ports: [443] },
+        apiServerTo: [{ ipBlock: { cidr: '172.20.0.1/32' } }],
+        apiServerPorts: [443],
         extraEgress: [{ to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ protocol: 'TCP', port: 5000 }] }],
       },
     },
@@ -596,13 +597,13 @@ describe('credential checks', () => {
     expect(only(objects, 'Deployment').spec.template.metadata.annotations['checksum/registry-ca']).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('get an egress NetworkPolicy: DNS, the API server, HTTPS to public addresses only, and the extra rules', () => {
+  it('get NetworkPolicy egress rules: the API server, DNS, HTTPS to public addresses only, and the extra rules', () => {
     const policy = only(scenario('credentialCheck'), 'NetworkPolicy');
-    expect(policy.spec.policyTypes).toEqual(['Egress']);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.podSelector.matchLabels).toEqual(SELECTOR);
     const rules = policy.spec.egress as any[];
-    expect(rules[0].ports.map((p: any) => p.port)).toEqual([53, 53]);
-    expect(rules[1]).toEqual({ ports: [{ protocol: 'TCP', port: 443 }], to: [{ ipBlock: { cidr: '172.20.0.1/32' } }] });
+    expect(rules[0]).toEqual({ ports: [{ protocol: 'TCP', port: 443 }], to: [{ ipBlock: { cidr: '172.20.0.1/32' } }] });
+    expect(rules[1].ports.map((p: any) => p.port)).toEqual([53, 53]);
     const registries = rules[2];
     expect(registries.ports).toEqual([{ protocol: 'TCP', port: 443 }]);
     expect(registries.to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10']));

@@ -116,3 +116,29 @@ describe('configuration', () => {
     expect(formatDuration(90_000)).toBe('1m30s');
   });
 });
+
+describe('limits of the HTTPS port and shutdown', () => {
+  const machine = { hostname: 'test', serviceAccountNamespace: undefined };
+
+  it('defaults: 5 s headers, 10 s request, 1000 connections, 32 MiB of bodies', () => {
+    const config = parseConfig([], {}, machine);
+    expect([config.headersTimeoutMs, config.requestTimeoutMs, config.maxConnections, config.bodyBudgetBytes]).toEqual([5000, 10_000, 1000, 32 * 1024 * 1024]);
+  });
+
+  it('reads sizes as Kubernetes writes them', () => {
+    expect(parseConfig([], { BODY_BUDGET: '64Mi' }, machine).bodyBudgetBytes).toBe(64 * 1024 * 1024);
+    expect(parseConfig([], { BODY_BUDGET: '20480Ki' }, machine).bodyBudgetBytes).toBe(20 * 1024 * 1024);
+    expect(() => parseConfig([], { BODY_BUDGET: '1Mi' }, machine)).toThrow(/BODY_BUDGET.*between 10Mi and 4096Mi/);
+    expect(() => parseConfig([], { BODY_BUDGET: '32MB' }, machine)).toThrow(/BODY_BUDGET.*must be a size/);
+  });
+
+  it('refuses headers that may take longer than the whole request', () => {
+    expect(() => parseConfig([], { HEADERS_TIMEOUT: '20s', REQUEST_TIMEOUT: '10s' }, machine)).toThrow(/HEADERS_TIMEOUT: must not be longer than REQUEST_TIMEOUT/);
+  });
+
+  it('bounds SHUTDOWN_DELAY (2 min) and SHUTDOWN_TIMEOUT (5 min)', () => {
+    expect(parseConfig([], { SHUTDOWN_DELAY: '2m', SHUTDOWN_TIMEOUT: '5m' }, machine).shutdownTimeoutMs).toBe(300_000);
+    expect(() => parseConfig([], { SHUTDOWN_DELAY: '10m' }, machine)).toThrow(/SHUTDOWN_DELAY.*at most 2m/);
+    expect(() => parseConfig([], { SHUTDOWN_TIMEOUT: '1h' }, machine)).toThrow(/SHUTDOWN_TIMEOUT.*at most 5m/);
+  });
+});

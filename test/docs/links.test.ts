@@ -2,20 +2,12 @@
  * Every relative link in README.md, docs/*.md and the chart's README leads to a file that exists, and every
  * #anchor to a heading.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, anchors, documentationFiles, links, readDoc } from './markdown.js';
 
 const CHECKED = [...documentationFiles(), 'charts/registry-config-webhook/README.md'];
-
-/**
- * Pages other branches are writing at the same time, linked before they land. The lead removes each
- * entry when its page is merged (the last test below fails as a reminder once a page exists).
- */
-const PENDING_PAGES = [
-  'docs/security.md',
-];
 
 interface Target {
   from: string;
@@ -46,8 +38,8 @@ describe('documentation links', () => {
     for (const page of documentationFiles().filter((f) => f.startsWith('docs/'))) expect(fromReadme, `README.md links ${page}`).toContain(page);
   });
 
-  it('every relative link points to a file or folder that exists (or a page listed as pending)', () => {
-    const broken = targets.filter((t) => !t.file.startsWith('..') && !existsSync(join(ROOT, t.file)) && !PENDING_PAGES.includes(t.file));
+  it('every relative link points to a file or folder that exists', () => {
+    const broken = targets.filter((t) => !t.file.startsWith('..') && !existsSync(join(ROOT, t.file)));
     const outside = targets.filter((t) => t.file.startsWith('..'));
     expect(outside.map((t) => `${t.from}:${t.line} ${t.link} leaves the repository`)).toEqual([]);
     expect(broken.map((t) => `${t.from}:${t.line} ${t.link} (${t.file} does not exist)`)).toEqual([]);
@@ -61,14 +53,9 @@ describe('documentation links', () => {
     expect(bad).toEqual([]);
   });
 
-  it('docs/README.md lists every page in docs/, and every pending page', () => {
+  it('docs/README.md lists every page in docs/', () => {
     const listed = new Set(targets.filter((t) => t.from === 'docs/README.md').map((t) => t.file));
     const pages = documentationFiles().filter((f) => f.startsWith('docs/') && f !== 'docs/README.md');
-    for (const page of [...pages, ...PENDING_PAGES]) expect(listed.has(page), `docs/README.md lists ${page}`).toBe(true);
-  });
-
-  it('no pending page exists yet (when one does, remove it from PENDING_PAGES in this file)', () => {
-    const landed = PENDING_PAGES.filter((page) => existsSync(join(ROOT, page)) && statSync(join(ROOT, page)).isFile());
-    expect(landed).toEqual([]);
+    for (const page of pages) expect(listed.has(page), `docs/README.md lists ${page}`).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * SubjectAccessReview auth, and propagation with leader election. Unit and component tests cover
  * each part; this one proves the wiring.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ interface WebhookConfiguration {
 describe('in a cluster (fake API server)', () => {
   let fake: FakeApiServer;
   let server: RunningServer;
+  let dir: string | undefined;
   const logs = captureLogs('info');
   const previousKubeconfig = process.env.KUBECONFIG;
 
@@ -50,7 +51,7 @@ describe('in a cluster (fake API server)', () => {
         },
       ],
     });
-    const dir = mkdtempSync(join(tmpdir(), 'rcw-e2e-'));
+    dir = mkdtempSync(join(tmpdir(), 'rcw-e2e-'));
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
     process.env.KUBECONFIG = kubeconfig;
@@ -81,6 +82,7 @@ describe('in a cluster (fake API server)', () => {
     await fake?.close();
     if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
     else process.env.KUBECONFIG = previousKubeconfig;
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const injectedBundle = () => {

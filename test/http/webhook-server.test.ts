@@ -153,6 +153,30 @@ describe('HTTPS admission endpoint', () => {
     expect(alpn).not.toBe('h2');
   });
 
+  it('answers 405 with Allow: POST for other methods on the webhook path', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await httpsCall(`${webhook.url}${REGISTRY_WEBHOOK_PATH}`, { method, ca: webhook.ca });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.allow).toBe('POST');
+      expect(res.json<{ code: string }>().code).toBe('METHOD_NOT_ALLOWED');
+    }
+  });
+
+  it("answers Fastify's own errors with this project's codes, never FST_ERR_*", async () => {
+    const raw = JSON.stringify(readAdmissionFixture('delete.v1.json'));
+    const cases: [Record<string, string>, string | Buffer, number, string][] = [
+      [{ 'content-type': 'text/plain' }, raw, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [{}, Buffer.alloc(7 * 1024 * 1024 + 10, 0x20), 413, 'BODY_TOO_LARGE'],
+      [{}, '', 400, 'INVALID_JSON'],
+    ];
+    for (const [headers, body, status, code] of cases) {
+      const res = await postReview(webhook.reviewUrl, body, webhook.ca, undefined, headers);
+      expect(res.status, code).toBe(status);
+      expect(res.json<{ code: string }>().code).toBe(code);
+      expect(res.body).not.toContain('FST_');
+    }
+  });
+
   it('answers 404 as JSON for unknown paths', async () => {
     const res = await httpsCall(`${webhook.url}/nope`, { method: 'GET', ca: webhook.ca });
     expect(res.status).toBe(404);

@@ -40,13 +40,14 @@ export function httpsCall(
   });
 }
 
-/** POST an AdmissionReview the way kube-apiserver does (headers from the recording). */
+/** POST an AdmissionReview the way kube-apiserver does (headers from the recording, Content-Length included). */
 export function postReview(url: string, body: string | Buffer, ca: string, agent?: Agent, extraHeaders: Record<string, string> = {}): Promise<HttpResponse> {
   return httpsCall(url, {
     method: 'POST',
     ca,
     ...(agent ? { agent } : {}),
     headers: {
+      'content-length': String(Buffer.byteLength(body)),
       'user-agent': 'kube-apiserver-admission',
       accept: 'application/json, */*',
       'content-type': 'application/json',

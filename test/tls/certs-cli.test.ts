@@ -50,8 +50,9 @@ describe('registry-config-webhook certs', () => {
   };
 
   it('writes CA and serving pair for the given names, and prints the files and the caBundle', async () => {
-    const out = join(await tempDir(), 'out');
-    dirs.push(out);
+    const parent = await tempDir();
+    dirs.push(parent);
+    const out = join(parent, 'out');
     const { code, stdout, stderr } = await run(['--out', out, '--dns', 'webhook.local,localhost', '--ip', '127.0.0.1', '--days', '30']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -80,8 +81,9 @@ describe('registry-config-webhook certs', () => {
   });
 
   it('exits 2 with the reason and a hint on bad arguments, writing nothing', async () => {
-    const out = join(await tempDir(), 'out');
-    dirs.push(out);
+    const parent = await tempDir();
+    dirs.push(parent);
+    const out = join(parent, 'out');
     const { code, stdout, stderr } = await run(['--out', out, '--ip', 'nope']);
     expect(code).toBe(2);
     expect(stdout).toBe('');

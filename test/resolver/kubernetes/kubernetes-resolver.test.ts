@@ -53,10 +53,16 @@ describe('startKubernetesResolver', () => {
     expect((await metrics.resolverLastEventTimestamp.get()).values[0]?.value).toBeGreaterThan(0);
   });
 
-  it('AUTH=auto outside a cluster: open, and the log says so', async () => {
+  it('AUTH=auto through a kubeconfig (outside a cluster): callers need a token too', async () => {
     const { status, logs } = await run({}, false);
+    expect(await status()).toBe(401);
+    expect(logs.text()).toMatch(/resolver API auth on/);
+  });
+
+  it('AUTH=off: open, and the log says so', async () => {
+    const { status, logs } = await run({ AUTH: 'off' }, false);
     expect(await status()).toBe(200);
-    expect(logs.text()).toMatch(/resolver API auth off \(AUTH=auto outside a cluster\)/);
+    expect(logs.text()).toMatch(/resolver API auth off \(AUTH=off\)/);
     expect(logs.text()).toMatch(/authentication is off/);
   });
 
