@@ -17,19 +17,29 @@ export function requestOptions(settings: { userAgent: string; timeoutMs: number 
   return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }
 
-/** Like requestOptions, plus a Content-Type (a merge patch needs `application/merge-patch+json`). */
-export function withContentType(
+/**
+ * Like requestOptions, with one request header set after the generated client set its own: a merge
+ * patch needs `Content-Type: application/merge-patch+json`, the issuer's key set `Accept:
+ * application/jwk-set+json`.
+ */
+export function withHeader(
   options: ConfigurationOptions<ObservableMiddleware>,
-  contentType: string,
+  name: string,
+  value: string,
 ): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre: (context: RequestContext) => {
-      context.setHeaderParam('Content-Type', contentType);
+      context.setHeaderParam(name, value);
       return new Observable(Promise.resolve(context));
     },
     post: (response) => new Observable(Promise.resolve(response)),
   };
   return { ...options, middleware: [...(options.middleware ?? []), middleware], middlewareMergeStrategy: 'append' };
+}
+
+/** Like requestOptions, plus a Content-Type (a merge patch needs `application/merge-patch+json`). */
+export function withContentType(options: ConfigurationOptions<ObservableMiddleware>, contentType: string): ConfigurationOptions<ObservableMiddleware> {
+  return withHeader(options, 'Content-Type', contentType);
 }
 
 /**

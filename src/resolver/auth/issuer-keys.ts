@@ -13,11 +13,11 @@
  * `minRefreshIntervalMs`, so forged kids cannot turn into API calls). While discovery fails,
  * `current()` is undefined (callers fall back to TokenReview) and it is retried with backoff.
  */
-import { type KubeConfig, Observable, type ObservableMiddleware, OpenidApi, type RequestContext, WellKnownApi } from '@kubernetes/client-node';
+import { type KubeConfig, OpenidApi, WellKnownApi } from '@kubernetes/client-node';
 import type { JSONWebKeySet } from 'jose';
 import { describeApiError } from '../../kube/api-status.js';
 import { Backoff } from '../../kube/backoff.js';
-import { requestOptions } from '../../kube/request-options.js';
+import { requestOptions, withHeader } from '../../kube/request-options.js';
 
 export const JWK_SET_MEDIA_TYPE = 'application/jwk-set+json';
 const USER_AGENT = 'registry-config-webhook/resolver-auth';
@@ -45,7 +45,7 @@ export function discoveryKeySource(kubeConfig: KubeConfig, timeoutMs: number): I
     if (issuer === '') throw new Error('service-account issuer discovery: the document names no issuer');
     let keySet: unknown;
     try {
-      keySet = parseJson(await openid.getServiceAccountIssuerOpenIDKeyset({}, withAccept(requestOptions({ userAgent: USER_AGENT, timeoutMs }), JWK_SET_MEDIA_TYPE)));
+      keySet = parseJson(await openid.getServiceAccountIssuerOpenIDKeyset({}, withHeader(requestOptions({ userAgent: USER_AGENT, timeoutMs }), 'Accept', JWK_SET_MEDIA_TYPE)));
     } catch (err) {
       throw new Error(`service-account key set (/openid/v1/jwks) failed: ${describeApiError(err)}`);
     }
@@ -153,14 +153,3 @@ function isKeySet(value: unknown): value is JSONWebKeySet {
     && (value as { keys: unknown[] }).keys.every((k) => typeof k === 'object' && k !== null);
 }
 
-/** Replaces the generated Accept header (runs after the request factory set it). */
-function withAccept(options: ReturnType<typeof requestOptions>, accept: string): ReturnType<typeof requestOptions> {
-  const middleware: ObservableMiddleware = {
-    pre: (context: RequestContext) => {
-      context.setHeaderParam('Accept', accept);
-      return new Observable(Promise.resolve(context));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return { ...options, middleware: [...(options.middleware ?? []), middleware], middlewareMergeStrategy: 'append' };
-}
