@@ -15,6 +15,8 @@ export {
   NDJSON_CONTENT_TYPE,
   NO_REGISTRY_CONFIG,
   registryConfigPath,
+  type CredentialState,
+  type CredentialStatus,
   type ErrorBody,
   type RegistryConfig,
   type RegistryConfigEvent,

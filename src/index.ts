@@ -3,15 +3,7 @@
  * and the pure registry domain for those who want the webhook's own decisions (validation,
  * `.dockerconfigjson`). See docs/client.md.
  */
-export {
-  createRegistryConfigClient,
-  RegistryConfigError,
-  type RegistryConfigClient,
-  type RegistryConfigClientOptions,
-  type RegistryConfigWatch,
-  type WatchOptions,
-} from './resolver/client.js';
-export type { CredentialState, CredentialStatus, RegistryConfig, RegistryConfigEvent, RegistryConfigNotFound, RegistrySource } from './resolver/api.js';
+export * from './client.js';
 export {
   dockerConfigJson,
   mutateRegistrySecret,
