@@ -44,7 +44,8 @@ export async function startPropagation(
       retryPeriodMs: config.leaseRetryPeriodMs,
     },
     identity: config.podName,
-    log,
+    // The controller names its component itself; passing `log` would repeat the binding on every line.
+    log: deps.log,
     metrics: deps.metrics,
     // One replica checks credentials and writes their Events: the one that writes copies.
     ...(deps.credentials ? { leadership: deps.credentials.leadership } : {}),
