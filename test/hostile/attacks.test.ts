@@ -91,8 +91,9 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
     expect(refused).toHaveLength(9);
     expect(timedOut).toHaveLength(3);
     for (const o of refused) {
-      // Answered and closed by the server within the 1 s it lingers, not after the 10 s request timeout.
-      expect(o.afterMs).toBeLessThan(3000);
+      // Answered and closed by the server within the 1 s it lingers, not after the 10 s request timeout
+      // (counted from the first byte: pushing 12 x 7 MiB through TLS took up to 3.5 s on a loaded CI run).
+      expect(o.afterMs).toBeLessThan(6000);
       expect(o.received).toMatch(/\r\nretry-after: 1\r\n/i);
       expect(o.received).toContain('"code":"BODY_BUDGET_EXCEEDED"');
     }
