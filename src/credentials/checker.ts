@@ -3,7 +3,8 @@
  * a RegistrySecretSink), checks a config shortly after it changes (debounced), again every
  * interval, at most `concurrency` at once, and reuses the last outcome while username, password and
  * addresses are unchanged. It checks only while active (the propagation leader); an inactive
- * replica keeps tracking Secrets so it can take over at once.
+ * replica keeps tracking Secrets so it can take over at once, and shows the leader's published
+ * outcomes (useShared) while they were checked for the credentials it sees now.
  *
  * Credentials stay in this process's memory only (the check needs them again every interval);
  * changes are detected by an HMAC with a per-process random key, so nothing stored or shown can be
