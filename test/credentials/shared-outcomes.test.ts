@@ -3,7 +3,8 @@
  * credential, garbage ignored) and when a follower's checker shows a published outcome.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CredentialChecker } from '../../src/credentials/checker.js';
+import { CredentialChecker, type CheckResult } from '../../src/credentials/checker.js';
+import { noticeFor } from '../../src/credentials/notices.js';
 import type { CredentialStatus } from '../../src/credentials/outcome.js';
 import { decodeSharedOutcomes, encodeSharedOutcomes, parseSharedKey, type SharedOutcome } from '../../src/credentials/shared-outcomes.js';
 import { CANARY_PASSWORD, namespaceSecret, NAME, SYSTEM } from '../resolver/secrets.js';
@@ -114,6 +115,27 @@ describe('a follower shows the leader\'s outcome', () => {
     checker.upsert(namespaceSecret('team-a', { rv: '6' }));
     checker.useShared(one(`team-a/${NAME}`, outcome(rejected, '6')));
     expect(checker.status(REF)).toEqual(rejected);
+  });
+
+  it('on taking over, repeats no Event for an outcome the previous leader published', async () => {
+    const results: CheckResult[] = [];
+    const checker = new CredentialChecker({
+      systemNamespace: SYSTEM,
+      intervalMs: 60_000,
+      debounceMs: 10,
+      check: async () => ({ state: 'rejected', code: 'UNAUTHORIZED', reason: 'still wrong' }),
+      onResult: (result) => results.push(result),
+    });
+    checkers.push(checker);
+    checker.upsert(namespaceSecret('team-a', { rv: '1' }));
+    checker.useShared(one(`team-a/${NAME}`, outcome(rejected, '1')));
+    checker.start();
+    // Until its own check settles, the new leader answers (and would publish) the previous outcome.
+    expect(checker.status(REF)).toEqual(rejected);
+    await checker.idle();
+    expect(results).toHaveLength(1);
+    expect(results[0]?.previous?.state).toBe('rejected');
+    expect(noticeFor(results[0] as CheckResult)).toBeUndefined();
   });
 
   it('publishes only checked outcomes, for the version it sees, never a credential', async () => {
