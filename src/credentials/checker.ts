@@ -253,15 +253,20 @@ export class CredentialChecker implements RegistrySecretSink {
       resourceVersion: entry.resourceVersion,
       versions: [entry.resourceVersion],
     };
+    // What answers showed so far: the resolver's index hears of a Secret before this checker does.
+    const before = held === undefined ? fresh.status : this.effective(key, held);
     if (held) clearTimeout(held.debounce);
     this.entries.set(key, fresh);
     if (skip !== undefined) {
       this.settle(key, fresh, { state: 'skipped', reason: skip }, null);
-    } else if (this.active) {
-      fresh.debounce = setTimeout(() => {
-        fresh.debounce = undefined;
-        this.enqueue(key);
-      }, this.debounceMs);
+    } else {
+      if (this.active) {
+        fresh.debounce = setTimeout(() => {
+          fresh.debounce = undefined;
+          this.enqueue(key);
+        }, this.debounceMs);
+      }
+      if (!sameStatus(before, this.effective(key, fresh))) this.notify(fresh.secret.ref);
     }
     this.options.onPublishable?.();
     return key;
