@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { CredentialChecker } from '../credentials/checker.js';
 import { decodeSharedOutcomes, encodeSharedOutcomes } from '../credentials/shared-outcomes.js';
 import { describeApiError } from '../kube/api-status.js';
+import { Backoff } from '../kube/backoff.js';
 import { SharedConfigMap } from '../kube/shared-config-map.js';
 import type { Logger } from '../logger.js';
 
@@ -12,7 +13,9 @@ export function credentialStatusConfigMapName(leaseName: string): string {
 
 /** At most one write per this, so a burst of outcomes (a takeover checks everything) is one write. */
 const WRITE_INTERVAL_MS = 1000;
-const RETRY_MS = 5000;
+/** After a failed write (API down, rights missing): 5 s doubling up to 2 min. */
+const RETRY_INITIAL_MS = 5000;
+const RETRY_MAX_MS = 120_000;
 
 export interface CredentialStatusShare {
   /** Starts reading (every replica); resolves after the first list. */
@@ -33,6 +36,7 @@ export function shareCredentialStatus(deps: { checker: () => CredentialChecker; 
   let again = false;
   let stopped = false;
   let droppedLogged = false;
+  const retry = new Backoff(RETRY_INITIAL_MS, RETRY_MAX_MS);
   const configMap = new SharedConfigMap({
     kubeConfig: deps.kubeConfig,
     namespace: deps.namespace,
@@ -72,9 +76,11 @@ export function shareCredentialStatus(deps: { checker: () => CredentialChecker; 
     } else if (dropped === 0) droppedLogged = false;
     try {
       await configMap.write(data);
+      retry.reset();
     } catch (err) {
-      log.error({ configMap: `${deps.namespace}/${deps.name}`, error: describeApiError(err), retryInMs: RETRY_MS }, 'cannot publish credential check outcomes');
-      schedule(RETRY_MS);
+      const retryInMs = retry.next();
+      log.error({ configMap: `${deps.namespace}/${deps.name}`, error: describeApiError(err), retryInMs }, 'cannot publish credential check outcomes; other replicas answer pending for new outcomes until this works');
+      schedule(retryInMs);
     }
   };
 
