@@ -3,7 +3,8 @@
  * a RegistrySecretSink), checks a config shortly after it changes (debounced), again every
  * interval, at most `concurrency` at once, and reuses the last outcome while username, password and
  * addresses are unchanged. It checks only while active (the propagation leader); an inactive
- * replica keeps tracking Secrets so it can take over at once.
+ * replica keeps tracking Secrets so it can take over at once, and shows the leader's published
+ * outcomes (useShared) while they were checked for the credentials it sees now.
  *
  * Credentials stay in this process's memory only (the check needs them again every interval);
  * changes are detected by an HMAC with a per-process random key, so nothing stored or shown can be
@@ -18,6 +19,7 @@ import { registryEntryFromSecret, type RegistrySource, type SecretName } from '.
 import type { RegistrySecretSink } from '../resolver/source.js';
 import type { LoginTarget } from './login.js';
 import { statusOf, type CheckOutcome, type CredentialState, type CredentialStatus } from './outcome.js';
+import type { SharedOutcome } from './shared-outcomes.js';
 
 export interface CheckedSecret {
   ref: SecretName;
@@ -43,6 +45,8 @@ export interface CredentialCheckerOptions {
   concurrency?: number;
   /** Called with every settled outcome (not for pending). Must not throw. */
   onResult?: (result: CheckResult) => void;
+  /** Called when what this replica would publish may have changed (see publishable). Must not throw. */
+  onPublishable?: () => void;
   now?: () => number;
 }
 
@@ -58,10 +62,15 @@ interface Entry {
   changed: boolean;
   debounce: NodeJS.Timeout | undefined;
   resourceVersion: string;
+  /** The resourceVersions this replica saw with these same credentials (newest last, bounded). */
+  versions: string[];
 }
 
+/** How many resourceVersions with unchanged credentials a replica remembers per Secret. */
+const VERSIONS_KEPT = 16;
+
 const PENDING_REASON = 'not checked yet';
-const INACTIVE_REASON = 'not checked by this replica: the propagation leader checks';
+const INACTIVE_REASON = 'not checked yet: the propagation leader checks and has not published an outcome for this version of the Secret';
 
 export class CredentialChecker implements RegistrySecretSink {
   private readonly entries = new Map<string, Entry>();
@@ -81,6 +90,8 @@ export class CredentialChecker implements RegistrySecretSink {
    */
   private readonly inFlight = new Map<string, Promise<CheckOutcome>>();
   private readonly recent = new Map<string, { outcome: CheckOutcome; at: number }>();
+  /** The leader's published outcomes, by `namespace/name`. */
+  private shared = new Map<string, SharedOutcome>();
 
   constructor(private readonly options: CredentialCheckerOptions) {
     this.now = options.now ?? Date.now;
@@ -92,6 +103,11 @@ export class CredentialChecker implements RegistrySecretSink {
   start(): void {
     if (this.active) return;
     this.active = true;
+    // The previous leader's outcomes stand for the last known state, so a takeover repeats no Event.
+    for (const [key, entry] of this.entries) {
+      const shared = this.sharedFor(key, entry);
+      if (entry.settled === undefined && shared !== undefined) entry.settled = shared.status;
+    }
     for (const key of this.entries.keys()) this.enqueue(key);
     this.interval = setInterval(() => {
       const now = this.now();
@@ -119,11 +135,42 @@ export class CredentialChecker implements RegistrySecretSink {
     return this.active;
   }
 
-  /** The status for the Secret `ref` (undefined when it is not a registry config this checker knows). */
+  /**
+   * The status for the Secret `ref` (undefined when it is not a registry config this checker knows):
+   * the checker's own outcome while it checks, else the leader's published one when it was checked
+   * for a version of the Secret with the credentials this replica sees now, else pending.
+   */
   status(ref: SecretName): CredentialStatus | undefined {
-    const status = this.entries.get(keyOf(ref))?.status;
-    if (status !== undefined && status.state === 'pending' && !this.active) return { ...status, reason: INACTIVE_REASON };
-    return status;
+    const key = keyOf(ref);
+    const entry = this.entries.get(key);
+    return entry === undefined ? undefined : this.effective(key, entry);
+  }
+
+  /** Takes the leader's published outcomes (by `namespace/name`); listeners hear of every status that changes. */
+  useShared(outcomes: Map<string, SharedOutcome>): void {
+    const touched = new Set([...this.shared.keys(), ...outcomes.keys()].filter((key) => this.entries.has(key)));
+    const before = new Map([...touched].map((key) => [key, this.status(this.entries.get(key)!.secret.ref)!]));
+    this.shared = outcomes;
+    for (const key of touched) {
+      const entry = this.entries.get(key)!;
+      if (!sameStatus(before.get(key)!, this.effective(key, entry))) this.notify(entry.secret.ref);
+    }
+    this.options.onPublishable?.();
+  }
+
+  /**
+   * What this replica would publish: every checked config's outcome (configs with nothing to check
+   * are decided alike by every replica and left out), for the Secret's version as seen now.
+   */
+  publishable(): Map<string, { ref: SecretName; outcome: SharedOutcome }> {
+    const out = new Map<string, { ref: SecretName; outcome: SharedOutcome }>();
+    for (const [key, entry] of this.entries) {
+      if (entry.target === undefined) continue;
+      const status = this.effective(key, entry);
+      if (status.state === 'pending') continue;
+      out.set(key, { ref: entry.secret.ref, outcome: { status, secret: { uid: entry.secret.uid, resourceVersion: entry.resourceVersion } } });
+    }
+    return out;
   }
 
   /** Calls `listener` whenever the status of a Secret changes; returns the unsubscribe function. */
@@ -137,7 +184,7 @@ export class CredentialChecker implements RegistrySecretSink {
   /** How many configs are in each state (for the metric). */
   counts(): Record<CredentialState, number> {
     const counts: Record<CredentialState, number> = { ok: 0, rejected: 0, unreachable: 0, skipped: 0, pending: 0 };
-    for (const entry of this.entries.values()) counts[entry.status.state]++;
+    for (const [key, entry] of this.entries) counts[this.effective(key, entry).state]++;
     return counts;
   }
 
@@ -186,8 +233,12 @@ export class CredentialChecker implements RegistrySecretSink {
     const { target, skip } = loginTargetOf(secret, this.options.systemNamespace) ?? { target: undefined, skip: 'not a registry config' };
     const fingerprint = this.fingerprint(target, skip);
     if (held !== undefined && held.fingerprint === fingerprint) {
+      const before = this.effective(key, held);
       held.secret = secretInfo;
       held.resourceVersion = entry.resourceVersion;
+      held.versions = [...held.versions.filter((v) => v !== entry.resourceVersion), entry.resourceVersion].slice(-VERSIONS_KEPT);
+      if (!sameStatus(before, this.effective(key, held))) this.notify(held.secret.ref);
+      this.options.onPublishable?.();
       return key;
     }
     const fresh: Entry = {
@@ -200,17 +251,24 @@ export class CredentialChecker implements RegistrySecretSink {
       changed: held !== undefined,
       debounce: undefined,
       resourceVersion: entry.resourceVersion,
+      versions: [entry.resourceVersion],
     };
+    // What answers showed so far: the resolver's index hears of a Secret before this checker does.
+    const before = held === undefined ? fresh.status : this.effective(key, held);
     if (held) clearTimeout(held.debounce);
     this.entries.set(key, fresh);
     if (skip !== undefined) {
       this.settle(key, fresh, { state: 'skipped', reason: skip }, null);
-    } else if (this.active) {
-      fresh.debounce = setTimeout(() => {
-        fresh.debounce = undefined;
-        this.enqueue(key);
-      }, this.debounceMs);
+    } else {
+      if (this.active) {
+        fresh.debounce = setTimeout(() => {
+          fresh.debounce = undefined;
+          this.enqueue(key);
+        }, this.debounceMs);
+      }
+      if (!sameStatus(before, this.effective(key, fresh))) this.notify(fresh.secret.ref);
     }
+    this.options.onPublishable?.();
     return key;
   }
 
@@ -219,6 +277,36 @@ export class CredentialChecker implements RegistrySecretSink {
     if (entry === undefined) return;
     clearTimeout(entry.debounce);
     this.entries.delete(key);
+    this.options.onPublishable?.();
+  }
+
+  /** The status answers carry (see status). */
+  private effective(key: string, entry: Entry): CredentialStatus {
+    const own = entry.status;
+    // Configs with nothing to check are decided here, as on every replica.
+    if (entry.target === undefined) return own;
+    const shared = this.sharedFor(key, entry)?.status;
+    if (this.active) return own.state !== 'pending' ? own : (shared ?? own);
+    // Not checking: the leader's outcome is the current one; an own one from an earlier leadership next.
+    if (shared !== undefined) return shared;
+    return own.state !== 'pending' ? own : { ...own, reason: INACTIVE_REASON };
+  }
+
+  /** The leader's outcome for `entry`, if it was checked for a version with these credentials. */
+  private sharedFor(key: string, entry: Entry): SharedOutcome | undefined {
+    const shared = this.shared.get(key);
+    if (shared === undefined || shared.secret.uid !== entry.secret.uid || !entry.versions.includes(shared.secret.resourceVersion)) return undefined;
+    return shared;
+  }
+
+  private notify(ref: SecretName): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(ref);
+      } catch {
+        // A listener's failure is its own; the others still hear.
+      }
+    }
   }
 
   private enqueue(key: string): void {
@@ -266,23 +354,16 @@ export class CredentialChecker implements RegistrySecretSink {
     return promise;
   }
 
-  private settle(_key: string, entry: Entry, outcome: CheckOutcome, checkedAt: Date | null): void {
+  private settle(key: string, entry: Entry, outcome: CheckOutcome, checkedAt: Date | null): void {
     const next = statusOf(outcome, checkedAt);
     const result: CheckResult = { secret: entry.secret, previous: entry.settled, next, changed: entry.changed };
-    const before = entry.status;
+    const before = this.effective(key, entry);
     entry.status = next;
     entry.settled = next;
     entry.changed = false;
     this.options.onResult?.(result);
-    if (before.state !== next.state || before.pushGranted !== next.pushGranted || before.reason !== next.reason) {
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(entry.secret.ref);
-        } catch {
-          // A listener's failure is its own; the others still hear.
-        }
-      }
-    }
+    if (!sameStatus(before, this.effective(key, entry))) this.notify(entry.secret.ref);
+    this.options.onPublishable?.();
   }
 
   private fingerprint(target: LoginTarget | undefined, skip: string | undefined): string {
@@ -311,6 +392,11 @@ export function loginTargetOf(secret: SecretObject, systemNamespace: string): { 
   const trusted = entry.role !== 'namespace' || entry.ref.namespace === systemNamespace;
   const { username, password } = credentials.credentials;
   return { target: { username, password, serverAddress: entry.fields.serverAddress, registryAddress: entry.fields.registryAddress, trusted, plainHttpDefault: entry.fields.isInternal } };
+}
+
+/** Equal for answers: a later checkedAt alone is no change worth a MODIFIED. */
+function sameStatus(a: CredentialStatus, b: CredentialStatus): boolean {
+  return a.state === b.state && a.pushGranted === b.pushGranted && a.reason === b.reason;
 }
 
 function keyOf(ref: SecretName): string {

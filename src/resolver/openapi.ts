@@ -78,7 +78,11 @@ const schemas: JsonObject = {
     required: ['state', 'pushGranted', 'checkedAt', 'reason'],
     additionalProperties: false,
     properties: {
-      state: { enum: ['ok', 'rejected', 'unreachable', 'skipped', 'pending'] },
+      state: {
+        enum: ['ok', 'rejected', 'unreachable', 'skipped', 'pending'],
+        description:
+          "The same on every replica: the propagation leader checks and publishes its outcomes, the others answer with them. `pending`: no outcome yet for the Secret's current credentials (just changed; a watch then sends `MODIFIED` with the outcome).",
+      },
       pushGranted: { type: ['boolean', 'null'], description: "What the registry's token granted; null when it does not say or the login did not succeed." },
       checkedAt: { type: ['string', 'null'], format: 'date-time', description: 'When the outcome was found; null while pending or skipped without a check.' },
       reason: { type: 'string', description: "For people; carries at most the registry's error code." },

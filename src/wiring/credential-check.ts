@@ -10,6 +10,7 @@ import { EventRecorder } from '../kube/events.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CredentialLookup } from '../resolver/routes.js';
+import { credentialStatusConfigMapName, shareCredentialStatus, type CredentialStatusShare } from './credential-status.js';
 
 const CREDENTIAL_CHECK_TIMEOUT_MS = CHECK_ATTEMPT_TIMEOUT_MS;
 const CONCURRENCY = 4;
@@ -56,6 +57,11 @@ export function createCredentialCheck(
   const events = deps.kube
     ? new EventRecorder({ core: deps.kube.kubeConfig.makeApiClient(CoreV1Api), component: 'registry-config-webhook', instance: config.podName, log, userAgent: `registry-config-webhook/credential-check (${config.podName})` })
     : undefined;
+  // With leader election (propagation), the leader publishes its outcomes for the other replicas.
+  const share: CredentialStatusShare | undefined =
+    deps.kube && config.propagation !== 'off'
+      ? shareCredentialStatus({ checker: () => checker, kubeConfig: deps.kube.kubeConfig, namespace: config.podNamespace, name: credentialStatusConfigMapName(config.leaseName), identity: config.podName, log })
+      : undefined;
   const checker: CredentialChecker = new CredentialChecker({
     systemNamespace: config.systemNamespace,
     intervalMs: config.credentialCheckIntervalMs,
@@ -84,7 +90,13 @@ export function createCredentialCheck(
         events.record({ apiVersion: 'v1', kind: 'Secret', namespace, name, ...(result.secret.uid ? { uid: result.secret.uid } : {}) }, notice.type, notice.reason, notice.message);
       }
     },
+    ...(share ? { onPublishable: () => share.changed() } : {}),
   });
+  if (share) {
+    // Not awaited: answers say pending until the first list; the reflector retries on its own.
+    void share.start().catch(() => undefined);
+    log.info({ configMap: `${config.podNamespace}/${credentialStatusConfigMapName(config.leaseName)}` }, 'credential check outcomes shared through a ConfigMap (written by the propagation leader)');
+  }
   metrics.onScrape(() => {
     for (const [state, count] of Object.entries(checker.counts())) metrics.credentialCheckConfigs.set({ state }, count);
   });
@@ -94,7 +106,11 @@ export function createCredentialCheck(
     checker,
     lookup: (secret) => checker.status(secret) ?? pending,
     leadership: {
-      started: () => checker.start(),
+      started: () => {
+        checker.start();
+        // Publish at once what is known (the previous leader's outcomes; removes deleted configs).
+        share?.changed();
+      },
       stopped: async () => {
         await checker.pause();
         await events?.flush();
@@ -103,6 +119,7 @@ export function createCredentialCheck(
     async stop() {
       await checker.pause();
       await events?.flush();
+      await share?.stop();
     },
   };
 }

@@ -356,6 +356,10 @@ describe('default values (self-managed certificates)', () => {
     expect(has(roleRules, '', 'secrets', ['get', 'update', 'patch'], [`${FULLNAME}-tls`])).toBe(true);
     expect(has(roleRules, 'coordination.k8s.io', 'leases', ['create'])).toBe(true);
     expect(has(roleRules, 'coordination.k8s.io', 'leases', ['get', 'update'], [`${FULLNAME}-propagation`])).toBe(true);
+    // Credential checks: the leader's outcomes in one ConfigMap, named after the Lease.
+    expect(has(roleRules, '', 'configmaps', ['create'])).toBe(true);
+    expect(has(roleRules, '', 'configmaps', ['get', 'list', 'watch', 'update'], [`${FULLNAME}-propagation-credential-status`])).toBe(true);
+    expect(roleRules.filter((r) => r.resources.includes('configmaps')).flatMap((r) => r.verbs).sort()).toEqual(['create', 'get', 'list', 'update', 'watch']);
     expect(env(objects).LEASE_NAME).toBe(`${FULLNAME}-propagation`);
     // Rights on the webhook configuration are bound to its name; nothing else touches admission objects.
     for (const rule of clusterRules) {
@@ -409,8 +413,8 @@ describe('cert-manager mode', () => {
     expect(volume.secret.secretName).toBe(`${FULLNAME}-tls`);
     const rules = [...(only(objects, 'ClusterRole').rules as any[]), ...(only(objects, 'Role').rules as any[])];
     expect(rules.some((r) => r.resources.includes('mutatingwebhookconfigurations'))).toBe(false);
-    // The Role keeps only the Lease rules: no Secret rights in the release namespace.
-    expect((only(objects, 'Role').rules as any[]).every((r) => r.resources.includes('leases'))).toBe(true);
+    // The Role keeps only the Lease and credential-status ConfigMap rules: no Secret rights in the release namespace.
+    expect((only(objects, 'Role').rules as any[]).every((r) => r.resources.includes('leases') || r.resources.includes('configmaps'))).toBe(true);
   });
 
   it('uses a given issuer instead of creating one', () => {
@@ -509,6 +513,8 @@ describe('non-default values', () => {
     // Self-managed certificates still need their Role, but no Lease.
     const roleRules = only(objects, 'Role').rules as any[];
     expect(roleRules.some((r) => r.resources.includes('leases'))).toBe(false);
+    // No leader, hence no published credential outcomes.
+    expect(roleRules.some((r) => r.resources.includes('configmaps'))).toBe(false);
   });
 
   it('renders the default registry Secret in the system namespace, with a .dockerconfigjson', () => {
@@ -614,6 +620,8 @@ describe('credential checks', () => {
     const objects = await renderChart({ values: { config: { credentialCheck: { mode: false } }, networkPolicy: { enabled: true } } });
     expect(env(objects).CREDENTIAL_CHECK).toBe('off');
     expect(only(objects, 'NetworkPolicy').spec.egress).toHaveLength(2);
+    // No outcomes to publish: no ConfigMap rights.
+    expect((only(objects, 'Role').rules as any[]).some((r) => r.resources.includes('configmaps'))).toBe(false);
   });
 
   it('reject an allowlist entry that is not a CIDR, address or host name', async () => {

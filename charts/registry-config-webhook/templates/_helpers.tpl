@@ -66,6 +66,11 @@ app.kubernetes.io/component: admission-webhook
 {{- printf "%s-propagation" (include "rcw.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The ConfigMap the propagation leader publishes credential check outcomes in (the server derives it from LEASE_NAME). */}}
+{{- define "rcw.credentialStatusName" -}}
+{{- printf "%s-credential-status" (include "rcw.leaseName" .) -}}
+{{- end -}}
+
 {{- define "rcw.image" -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
