@@ -52,9 +52,11 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
       expect(answer.status).toBe(400);
       expect(answer.json()).toEqual({ code: 'JSON_TOO_COMPLEX', message: 'request body rejected: JSON nested deeper than 32 levels' });
     }
-    // Unbounded, one such body built about 240 MB of arrays; bounded, only the bodies are held, each
-    // briefly twice (chunks, then one Buffer): at most 3 x 2 x 7 MB (measured: 12-30 MiB).
-    expect(grew).toBeLessThan(64 * MiB);
+    // Unbounded, one such body built about 240 MB of arrays (720 MB for three); bounded, only the bodies
+    // are held, each briefly twice (chunks, then one Buffer): at most 3 x 2 x 7 MB on the server. This
+    // process also holds the attackers' side (up to 3 x 7 MB being written): 63 MB in all at most
+    // (measured: 12-30 MiB on Node 20, up to 77 MiB on Node 24, whose TLS buffers more).
+    expect(grew).toBeLessThan(96 * MiB);
     expect((await legit()).status).toBe(200);
   });
 
@@ -103,8 +105,10 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
     }
     const counted = Object.fromEntries((await server.metrics.httpLimitRejections.get()).values.map((v) => [v.labels.reason, v.value]));
     expect(counted).toMatchObject({ body_budget: 9, request_timeout: 3 });
-    // Held: the 21 MiB admitted (measured: 21.3 MiB), within the 32 MiB budget.
-    expect(grew).toBeLessThan(32 * MiB);
+    // Held: the 21 MiB admitted (measured: 21.3 MiB on Node 20), within the 32 MiB budget, plus what
+    // the attackers' own sockets in this process still buffer (up to 38 MiB in all on Node 24). Without
+    // the budget the server alone would hold all twelve bodies: 84 MiB.
+    expect(grew).toBeLessThan(64 * MiB);
     expect((await legit()).status).toBe(200);
   });
 
