@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
+import { IN_CLUSTER_TOKEN_FILE as IN_CLUSTER_TOKEN } from './own-token-audiences.js';
 
 export interface KubeConnection {
   kubeConfig: KubeConfig;
@@ -12,8 +13,6 @@ export interface KubeConnection {
   /** Where the configuration came from, for the start-up log. */
   origin: string;
 }
-
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /**
  * Finds how to reach the API server: in-cluster service account, KUBECONFIG or ~/.kube/config.

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { KubeConnection } from '../kube/detect.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { ownTokenAudiences } from '../kube/own-token-audiences.js';
 import { startServiceAccountAuth, type ServiceAccountAuth } from '../resolver/auth/service-account-auth.js';
 import { createKubernetesSource } from '../resolver/kubernetes-source.js';
 import { startResolverService } from '../resolver/resolver-service.js';
@@ -40,7 +41,7 @@ export async function startKubernetesResolver(
       metrics,
       cacheTtlMs: config.authCacheTtlMs,
       budget: { perSecond: config.authReviewsPerSecond, maxInFlight: config.authReviewsInFlight },
-      ...(config.authAudiences ? { audiences: config.authAudiences } : {}),
+      ...(config.authAudiences ? { audiences: config.authAudiences } : { defaultAudiences: kube.inCluster ? ownTokenAudiences() : [] }),
     })
     : undefined;
   const service = await startResolverService({

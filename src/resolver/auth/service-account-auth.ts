@@ -16,6 +16,8 @@ export interface ServiceAccountAuthOptions {
   log: Logger;
   cacheTtlMs: number;
   audiences?: readonly string[];
+  /** Accepted besides the issuer when `audiences` is unset: the API server's default audiences. */
+  defaultAudiences?: readonly string[];
   budget: { perSecond: number; maxInFlight: number };
   metrics?: AuthMetrics & Pick<Metrics, 'authKeyRefreshes'>;
   requestTimeoutMs?: number;
@@ -54,7 +56,7 @@ export async function startServiceAccountAuth(options: ServiceAccountAuthOptions
     },
   });
   await keys.start();
-  const verifier = createTokenVerifier({ keys, audiences: options.audiences ?? [], ...(options.now ? { now: options.now } : {}) });
+  const verifier = createTokenVerifier({ keys, audiences: options.audiences ?? [], defaultAudiences: options.defaultAudiences ?? [], ...(options.now ? { now: options.now } : {}) });
   const authorize = createAccessReviewAuthorizer({
     kubeConfig: options.kubeConfig,
     cacheTtlMs: options.cacheTtlMs,

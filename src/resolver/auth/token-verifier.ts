@@ -17,8 +17,12 @@ export type TokenVerdict =
 
 export interface TokenVerifierOptions {
   keys: Pick<IssuerKeys, 'current' | 'refreshForUnknownKey'>;
-  /** Audiences accepted (any one); empty: the issuer itself, the API server's default audience. */
+  /**
+   * Audiences accepted (any one). Empty: the API server's defaults, that is the issuer and
+   * `defaultAudiences` (the audiences of the server's own token, see kube/own-token-audiences.ts).
+   */
   audiences: readonly string[];
+  defaultAudiences?: readonly string[];
   /** Leeway for exp / nbf. Default 60 s, as kube-apiserver's ServiceAccount token validator. */
   clockToleranceSeconds?: number;
   now?: () => number;
@@ -41,7 +45,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     try {
       await jwtVerify(token, keySetOf(keys), {
         issuer: keys.issuer,
-        audience: options.audiences.length > 0 ? [...options.audiences] : keys.issuer,
+        audience: options.audiences.length > 0 ? [...options.audiences] : [keys.issuer, ...(options.defaultAudiences ?? [])],
         algorithms: [...ALLOWED_TOKEN_ALGORITHMS],
         clockTolerance: tolerance,
         currentDate: new Date(now()),

@@ -114,6 +114,17 @@ describe('offline verification', () => {
     }
   });
 
+  it("accepts the API server's default audiences besides the issuer when none are configured (managed clusters set them apart)", async () => {
+    const apiAudience = 'https://kubernetes.default.svc';
+    const { app } = await appWith({ defaultAudiences: [apiAudience] });
+    fake.clearRequests();
+    await get(app, fake.issueServiceAccountToken('team-a', 'reader', { audiences: [apiAudience] }));
+    expect(tokenReviews()).toBe(1); // passed offline; the TokenReview decides
+    fake.clearRequests();
+    expect((await get(app, fake.issueServiceAccountToken('team-a', 'reader', { audiences: ['someone-else'] }))).statusCode).toBe(401);
+    expect(tokenReviews()).toBe(0);
+  });
+
   it('a token within the one-minute leeway of its expiry passes the offline check; the TokenReview decides', async () => {
     const { app } = await appWith();
     const token = fake.issueServiceAccountToken('team-a', 'reader', { expirationSeconds: 600 });
