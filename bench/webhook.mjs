@@ -23,6 +23,10 @@ export async function benchWebhook() {
     { name: 'registry-config-webhook', ...webhook },
     { name: 'registry-config-webhook, METRICS=off', ...(await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'off' })) },
   ];
+  // BENCH_VARIANT=NAME=value[,NAME=value]: one more production server with that environment, for
+  // an A/B comparison of a change in the same run (e.g. LOG_BATCHING=off, see webhook-server.mjs).
+  const variant = process.env.BENCH_VARIANT ? Object.fromEntries(process.env.BENCH_VARIANT.split(',').map((pair) => pair.split('='))) : undefined;
+  if (variant) servers.push({ name: `registry-config-webhook, ${process.env.BENCH_VARIANT}`, ...(await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'on', ...variant })) });
   try {
     const url = (server) => `https://localhost:${server.port}${path}`;
     const closed = await alternate(servers.map((server) => loadTarget({ url: url(server), body, ca, pid: server.child.pid })), { rounds, secondsPerRun });
@@ -38,15 +42,18 @@ export async function benchWebhook() {
     // Open loop at half of what the bare server just managed: bare and ours only.
     const rate = Math.round(baseline.rps / 2);
     const [bareServer, , , oursServer] = servers;
-    const [openBare, openOurs] = await alternate(
-      [bareServer, oursServer].map((server) => openLoopTarget({ url: url(server), body, ca, pid: server.child.pid, rate })),
+    const openServers = [bareServer, oursServer, ...servers.slice(5)];
+    const [openBare, openOurs, ...openVariants] = await alternate(
+      openServers.map((server) => openLoopTarget({ url: url(server), body, ca, pid: server.child.pid, rate })),
       { rounds, secondsPerRun },
     );
     console.log(`\n## Open loop at ${rate} reviews/s (half the bare server's closed-loop throughput), latency from when each request was due`);
     console.log('| server | req/s sent | p50 ms | p99 ms | server CPU µs/review |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     console.log(`| ${bareServer.name} | ${fmt(openBare.rps, 0)} | ${fmt(openBare.p50, 2)} | ${fmt(openBare.p99, 2)} | ${fmt(openBare.cpuUsPerRequest, 0)} |`);
-    console.log(`| ${oursServer.name} | ${fmt(openOurs.rps, 0)} | ${fmt(openOurs.p50, 2)} | ${fmt(openOurs.p99, 2)} | ${fmt(openOurs.cpuUsPerRequest, 0)} |`);
+    for (const [i, r] of [openOurs, ...openVariants].entries()) {
+      console.log(`| ${openServers[i + 1].name} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUsPerRequest, 0)} |`);
+    }
 
     // After all that load: the process's resident memory (Node itself is most of it).
     const rss = servers.map((server) => rssMb(server.child.pid));
