@@ -1,7 +1,6 @@
 import { type DestinationStream, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from '../logger.js';
-import { batchedDestination } from './batched-destination.js';
 import { redact } from './redaction.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -10,8 +9,6 @@ export interface LoggerSettings {
   format: 'json' | 'pretty';
   /** Where lines go; stdout by default. Tests pass a stream to capture them. */
   destination?: DestinationStream;
-  /** false: pino's asynchronous stdout (thread-pool writes), kept for the benchmark's A/B comparison. */
-  batching?: boolean;
 }
 
 /** pino options shared by the server and the CLI: JSON lines, ISO time, redaction, no pid/hostname noise. */
@@ -36,7 +33,8 @@ export function createLogger(settings: LoggerSettings): Logger {
     // pino-pretty as an in-process stream (no worker thread): for a human at a terminal.
     return pino(options, pretty({ colorize: true, translateTime: 'SYS:standard', sync: true })) as unknown as Logger;
   }
-  // stdout, the lines of one event-loop turn in one write (see batched-destination.ts).
-  if (settings.batching === false) return pino(options, pino.destination({ dest: 1, sync: false })) as unknown as Logger;
-  return pino(options, batchedDestination(1)) as unknown as Logger;
+  // Asynchronous stdout: lines written while a write is in flight are coalesced into the next one
+  // (one syscall per line showed up in the load profile), yet an idle server's line goes out at
+  // once. pino flushes what is pending when the process exits.
+  return pino(options, pino.destination({ dest: 1, sync: false })) as unknown as Logger;
 }
