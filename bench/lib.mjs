@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { fileURLToPath } from 'node:url';
+import { openLoop } from './open-loop.mjs';
 
 /** Starts a bench server script in its own process and resolves with what it reports (its port). */
 export function startChild(script, env = {}) {
@@ -110,6 +111,28 @@ export function loadTarget({ url, body, ca, pid }) {
       return { ...result, cpuUsPerRequest: before === undefined || after === undefined ? NaN : ((after - before) * 1000) / result.total };
     },
   };
+}
+
+/** An open-loop target: a fixed rate of requests per second, latency measured from when each was due. */
+export function openLoopTarget({ url, body, ca, pid, rate }) {
+  return {
+    async run(durationSeconds) {
+      const before = cpuMs(pid);
+      const result = await openLoop({ url, body, ca, rate, durationSeconds });
+      const after = cpuMs(pid);
+      return { ...result, cpuUsPerRequest: before === undefined || after === undefined ? NaN : ((after - before) * 1000) / result.total };
+    },
+  };
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+export function rssMb(pid) {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Number(line.split(/\s+/)[1]) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 /** What the admission benchmarks share: where the servers are, what they are sent, how long. */
