@@ -20,8 +20,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The chart's default NODE_OPTIONS (values.yaml config.nodeOptions), read so the two cannot drift.
+const chartNodeOptions = parseYaml(readFileSync(`${root}/charts/registry-config-webhook/values.yaml`, 'utf8')).config.nodeOptions;
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 10_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3);
 const SEATS = Number(process.env.BENCH_APF_SEATS ?? 8);
@@ -175,8 +178,7 @@ const server = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
     POD_NAME: POD,
     RESYNC_PERIOD: '30m', // no periodic pass inside the measurement
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    // The chart's default (values.yaml config.nodeOptions).
-    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256',
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? chartNodeOptions,
     SHUTDOWN_DELAY: '0s',
     ...(process.env.PROPAGATION_CONCURRENCY ? { PROPAGATION_CONCURRENCY: process.env.PROPAGATION_CONCURRENCY } : {}),
     ...(process.env.PROPAGATION_WRITES_PER_SECOND ? { PROPAGATION_WRITES_PER_SECOND: process.env.PROPAGATION_WRITES_PER_SECOND } : {}),
@@ -250,7 +252,7 @@ try {
   const meanMs = (1000 * m.registry_config_webhook_propagation_write_duration_seconds_sum) / writes;
   console.log(`server metrics: ${writes} writes answered (mean ${meanMs.toFixed(1)} ms), ${m.registry_config_webhook_propagation_throttled_total ?? 0} 429s seen, writes in flight now ${m.registry_config_webhook_propagation_write_concurrency}`);
   const met = results.every((r) => r.seconds < goalSeconds && r.perNamespace <= 1 && r.other === 0) && peak < 200 * 1024 * 1024;
-  console.log(`server NODE_OPTIONS: ${process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256'}`);
+  console.log(`server NODE_OPTIONS: ${process.env.BENCH_NODE_OPTIONS ?? chartNodeOptions}`);
   console.log(met ? 'goals met' : 'GOALS NOT MET');
   process.exitCode = met ? 0 : 1;
   if (results.some((r) => r.other > 0)) console.log(`unexpected write answers: ${results.map((r) => r.other).join(', ')}`);
