@@ -10,7 +10,6 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
 import type { RegistryConfig } from '../../src/resolver/api.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { eventually } from '../support/eventually.js';
@@ -19,6 +18,7 @@ import { httpsCall } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningRegistry, type TestPki } from '../support/registry/docker-registry.js';
 import { devCertificates } from '../support/webhook.js';
+import { replicaConfig } from './replica-config.js';
 
 const SYSTEM = 'kyma-system';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -51,28 +51,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
     process.env.KUBECONFIG = kubeconfig;
     const pair = await devCertificates();
     webhookCa = pair.ca;
-    const config = parseConfig(
-      [],
-      {
-        PORT: '0',
-        PROBE_PORT: '0',
-        HOST: '127.0.0.1',
-        CERT_DIR: pair.dir,
-        KUBECONFIG: kubeconfig,
-        RESOLVER_SOURCE: 'kubernetes',
-        POD_NAMESPACE: SYSTEM,
-        AUTH: 'off',
-        PROPAGATION: 'on',
-        LEASE_DURATION: '3s',
-        LEASE_RENEW_DEADLINE: '2s',
-        LEASE_RETRY_PERIOD: '200ms',
-        SHUTDOWN_DELAY: '0',
-        CREDENTIAL_CHECK: 'on',
-        // The registry runs on loopback: a namespace's config may only reach it when allowed.
-        CREDENTIAL_CHECK_ALLOW: '127.0.0.1/32',
-      },
-      { hostname: 'pod-a', serviceAccountNamespace: undefined },
-    );
+    const config = replicaConfig({ kubeconfig, certDir: pair.dir, systemNamespace: SYSTEM, pod: 'pod-a' });
     server = await startServer(config, logs.log, { processMetrics: false, credentialCheck: { ca: pki.ca.cert } });
   }, 30_000);
 

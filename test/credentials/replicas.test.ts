@@ -8,7 +8,6 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
 import type { RegistryConfig } from '../../src/resolver/api.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { eventually } from '../support/eventually.js';
@@ -17,6 +16,7 @@ import { httpsCall } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningRegistry } from '../support/registry/docker-registry.js';
 import { devCertificates } from '../support/webhook.js';
+import { replicaConfig } from './replica-config.js';
 
 const SYSTEM = 'kyma-system';
 const GOOD = 'c0rrect-h0rse-b4ttery';
@@ -42,27 +42,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', 
     const pair = await devCertificates();
     webhookCa = pair.ca;
     for (const pod of PODS) {
-      const config = parseConfig(
-        [],
-        {
-          PORT: '0',
-          PROBE_PORT: '0',
-          HOST: '127.0.0.1',
-          CERT_DIR: pair.dir,
-          KUBECONFIG: kubeconfig,
-          RESOLVER_SOURCE: 'kubernetes',
-          POD_NAMESPACE: SYSTEM,
-          AUTH: 'off',
-          PROPAGATION: 'on',
-          LEASE_DURATION: '3s',
-          LEASE_RENEW_DEADLINE: '2s',
-          LEASE_RETRY_PERIOD: '200ms',
-          SHUTDOWN_DELAY: '0',
-          CREDENTIAL_CHECK: 'on',
-          CREDENTIAL_CHECK_ALLOW: '127.0.0.1/32',
-        },
-        { hostname: pod, serviceAccountNamespace: undefined },
-      );
+      const config = replicaConfig({ kubeconfig, certDir: pair.dir, systemNamespace: SYSTEM, pod });
       replicas.push(await startServer(config, captureLogs('warn').log, { processMetrics: false, credentialCheck: { ca: pki.ca.cert } }));
     }
   }, 60_000);
