@@ -6,7 +6,6 @@
  * Normal Event and `ok`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserve
 import { httpsCall } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningRegistry, type TestPki } from '../support/registry/docker-registry.js';
+import { openWatch } from '../resolver/watch-stream.js';
 import { devCertificates } from '../support/webhook.js';
 import { replicaConfig } from './replica-config.js';
 
@@ -126,19 +126,8 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
   });
 
   it('a watch hears the new outcome: MODIFIED with the credentials\' new state', async () => {
-    const lines: Array<{ type: string; config?: RegistryConfig }> = [];
-    const req = request(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-a/registry-config?watch=true`, { ca: webhookCa, servername: 'localhost' }, (res) => {
-      let buffer = '';
-      res.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          lines.push(JSON.parse(buffer.slice(0, nl)) as { type: string; config?: RegistryConfig });
-          buffer = buffer.slice(nl + 1);
-        }
-      });
-    });
-    req.end();
+    const watch = await openWatch(`https://localhost:${server.webhookPort}/v1/namespaces/team-a/registry-config?watch=true`, {}, { ca: webhookCa });
+    const lines = watch.events as Array<{ type: string; config?: RegistryConfig }>;
     try {
       await eventually(() => expect(lines[0]?.config?.credentials?.state).toBe('ok'));
       writeSecret(WRONG);
@@ -148,7 +137,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
       await eventually(() => expect(lines.at(-1)?.config?.credentials?.state).toBe('ok'), 10_000);
       expect(JSON.stringify(lines)).not.toContain(WRONG);
     } finally {
-      req.destroy();
+      watch.close();
     }
   });
 

@@ -4,7 +4,6 @@
  * publishes its outcomes in a ConfigMap, so every replica's resolver answers carry them.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserve
 import { httpsCall } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningRegistry } from '../support/registry/docker-registry.js';
+import { openWatch } from '../resolver/watch-stream.js';
 import { devCertificates } from '../support/webhook.js';
 import { replicaConfig } from './replica-config.js';
 
@@ -93,19 +93,8 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', 
 
   it('fixing the password turns every replica to ok; a follower\'s watch hears MODIFIED', async () => {
     const follower = replicas[((await leaderIndex()) + 1) % replicas.length] as RunningServer;
-    const lines: Array<{ type: string; config?: RegistryConfig }> = [];
-    const req = request(`https://127.0.0.1:${follower.webhookPort}/v1/namespaces/team-a/registry-config?watch=true`, { ca: webhookCa, servername: 'localhost' }, (res) => {
-      let buffer = '';
-      res.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          lines.push(JSON.parse(buffer.slice(0, nl)) as { type: string; config?: RegistryConfig });
-          buffer = buffer.slice(nl + 1);
-        }
-      });
-    });
-    req.end();
+    const watch = await openWatch(`https://localhost:${follower.webhookPort}/v1/namespaces/team-a/registry-config?watch=true`, {}, { ca: webhookCa });
+    const lines = watch.events as Array<{ type: string; config?: RegistryConfig }>;
     try {
       await eventually(() => expect(lines[0]?.config?.credentials?.state).toBe('rejected'));
       writeSecret(GOOD);
@@ -114,7 +103,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', 
       expect(events('RegistryCredentialsAccepted')).toHaveLength(1);
       expect(await logins()).toBe(2);
     } finally {
-      req.destroy();
+      watch.close();
     }
   }, 30_000);
 
