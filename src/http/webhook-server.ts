@@ -15,8 +15,6 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
 
 /** The path the upstream Kyma chart registers: we are a drop-in replacement. */
 export const REGISTRY_WEBHOOK_PATH = '/defaulting/registry-config-secrets';
-/** The API server keeps connections open and reuses them; never drop an idle one before it does (90 s). */
-export const KEEP_ALIVE_TIMEOUT_MS = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
 
 export interface WebhookServerOptions {
   certificate: KeyPair;
