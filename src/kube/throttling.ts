@@ -5,6 +5,7 @@
  * seconds (test/fixtures/apiserver-http/apf-429-*.json); other 429s (e.g. the max-in-flight
  * filter) may carry a Status with `details.retryAfterSeconds`.
  */
+import { apiErrorInfo } from './api-status.js';
 
 /** Used when a 429 says nothing about when to come back. */
 export const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -13,9 +14,8 @@ export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** The wait a 429 asks for, in ms; undefined when `err` is not a 429. */
 export function retryAfterOf429(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; headers?: unknown; body?: unknown };
-  if (e.code !== 429) return undefined;
+  if (apiErrorInfo(err).code !== 429) return undefined;
+  const e = err as { headers?: unknown; body?: unknown };
   const seconds = headerSeconds(e.headers) ?? statusSeconds(e.body);
   if (seconds === undefined) return DEFAULT_RETRY_AFTER_MS;
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(DEFAULT_RETRY_AFTER_MS, seconds * 1000));

@@ -4,8 +4,9 @@
  * thrown with a message that carries neither the token nor a response body.
  */
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { apiErrorInfo, describeApiError } from '../../kube/api-status.js';
+import { describeApiError } from '../../kube/api-status.js';
 import { requestOptions } from '../../kube/request-options.js';
+import { retryAfterOf429 } from '../../kube/throttling.js';
 
 export interface ReviewedUser {
   username: string;
@@ -41,13 +42,11 @@ export class ApiServerThrottled extends Error {
   }
 }
 
-/** APF's Retry-After is whole seconds (1 doubling up to 32); anything odd counts as 1, capped at a minute. */
+/** The wait a 429 asks for (kube/throttling.ts), in whole seconds and at most a minute for reviews. */
 export function throttledError(err: unknown): ApiServerThrottled | undefined {
-  if (apiErrorInfo(err).code !== 429) return undefined;
-  const headers = (err as { headers?: unknown }).headers;
-  const raw = typeof headers === 'object' && headers !== null ? (headers as Record<string, unknown>)['retry-after'] : undefined;
-  const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : 1;
-  return new ApiServerThrottled(Math.min(60, Math.max(1, seconds)));
+  const retryAfterMs = retryAfterOf429(err);
+  if (retryAfterMs === undefined) return undefined;
+  return new ApiServerThrottled(Math.min(60, Math.ceil(retryAfterMs / 1000)));
 }
 
 export function createAccessReviews(options: { kubeConfig: KubeConfig; audiences?: readonly string[]; requestTimeoutMs: number }): AccessReviews {
