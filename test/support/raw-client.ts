@@ -1,11 +1,5 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
-// A full collection before the baseline, so garbage of earlier tests does not hide growth.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 /** A TLS connection to the webhook port that sends only what a test writes (an attacker's client). */
 export function openTls(port: number, ca: string): Promise<TLSSocket> {
@@ -44,25 +38,4 @@ export function whenClosed(socket: Socket): Promise<Closed> {
 /** Request line and headers of a review POST as the API server sends it, with the given Content-Length. */
 export function reviewHead(path: string, contentLength: number): string {
   return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n`;
-}
-
-/** Growth of heap and off-heap bytes of this process (the whole server runs in it) over a clean baseline, sampled until stopped. */
-export function sampleMemory(everyMs = 50): { stop(): number; baseline: number } {
-  collectGarbage();
-  const now = () => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.external; // external includes arrayBuffers
-  };
-  const baseline = now();
-  let peak = baseline;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, now());
-  }, everyMs);
-  return {
-    baseline,
-    stop() {
-      clearInterval(timer);
-      return Math.max(peak, now()) - baseline;
-    },
-  };
 }
