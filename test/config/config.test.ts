@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandHelp } from '../../src/cli/command.js';
 import { serveCommand } from '../../src/cli/serve.js';

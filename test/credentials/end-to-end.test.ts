@@ -5,9 +5,6 @@
  * and `credentials.state: rejected` in the resolver's answer within seconds; fixing it gives a
  * Normal Event and `ok`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryConfig } from '../../src/resolver/api.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -19,6 +16,7 @@ import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningR
 import { openWatch } from '../resolver/watch-stream.js';
 import { devCertificates } from '../support/webhook.js';
 import { replicaConfig } from './replica-config.js';
+import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 const SYSTEM = 'kyma-system';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -39,19 +37,16 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
   let pki: TestPki;
   let webhookCa: string;
   const logs = captureLogs('info');
-  const previousKubeconfig = process.env.KUBECONFIG;
+  let kubeconfig: FakeKubeconfig | undefined;
 
   beforeAll(async () => {
     pki = await createTestPki();
     registry = await startDockerRegistry(pki, { kind: 'htpasswd', users: { robot: GOOD } });
     fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'] });
-    const dir = mkdtempSync(join(tmpdir(), 'rcw-credcheck-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
-    process.env.KUBECONFIG = kubeconfig;
+    kubeconfig = useFakeKubeconfig(fake);
     const pair = await devCertificates();
     webhookCa = pair.ca;
-    const config = replicaConfig({ kubeconfig, certDir: pair.dir, systemNamespace: SYSTEM, pod: 'pod-a' });
+    const config = replicaConfig({ kubeconfig: kubeconfig.path, certDir: pair.dir, systemNamespace: SYSTEM, pod: 'pod-a' });
     server = await startServer(config, logs.log, { processMetrics: false, credentialCheck: { ca: pki.ca.cert } });
   }, 30_000);
 
@@ -59,8 +54,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
     await server?.shutdown('test end');
     await fake?.close();
     await registry?.stop();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
+    kubeconfig?.restore();
   });
 
   const writeSecret = (password: string) =>

@@ -3,9 +3,6 @@
  * registry does not see three times the logins and the user does not get three Events; the leader
  * publishes its outcomes in a ConfigMap, so every replica's resolver answers carry them.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryConfig } from '../../src/resolver/api.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -17,6 +14,7 @@ import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningR
 import { openWatch } from '../resolver/watch-stream.js';
 import { devCertificates } from '../support/webhook.js';
 import { replicaConfig } from './replica-config.js';
+import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 const SYSTEM = 'kyma-system';
 const GOOD = 'c0rrect-h0rse-b4ttery';
@@ -29,20 +27,18 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', 
   let fake: FakeApiServer;
   let registry: RunningRegistry;
   const replicas: RunningServer[] = [];
-  const previousKubeconfig = process.env.KUBECONFIG;
+  let kubeconfig: FakeKubeconfig | undefined;
   let webhookCa: string;
 
   beforeAll(async () => {
     const pki = await createTestPki();
     registry = await startDockerRegistry(pki, { kind: 'htpasswd', users: { robot: GOOD } });
     fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a'] });
-    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'rcw-replicas-')), 'kubeconfig');
-    writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
-    process.env.KUBECONFIG = kubeconfig;
+    kubeconfig = useFakeKubeconfig(fake);
     const pair = await devCertificates();
     webhookCa = pair.ca;
     for (const pod of PODS) {
-      const config = replicaConfig({ kubeconfig, certDir: pair.dir, systemNamespace: SYSTEM, pod });
+      const config = replicaConfig({ kubeconfig: kubeconfig.path, certDir: pair.dir, systemNamespace: SYSTEM, pod });
       replicas.push(await startServer(config, captureLogs('warn').log, { processMetrics: false, credentialCheck: { ca: pki.ca.cert } }));
     }
   }, 60_000);
@@ -51,8 +47,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', 
     for (const replica of replicas) await replica.shutdown('test end');
     await fake?.close();
     await registry?.stop();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
+    kubeconfig?.restore();
   });
 
   const writeSecret = (password: string) =>

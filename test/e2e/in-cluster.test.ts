@@ -1,88 +1,95 @@
 /**
- * The whole server as `node dist/main.js` runs it in a cluster, against the fake API server:
- * self-managed certificates with caBundle injection, the Kubernetes resolver with TokenReview /
- * SubjectAccessReview auth, and propagation with leader election. Unit and component tests cover
- * each part; this one proves the wiring.
+ * The whole server as the chart runs it in a cluster, against the fake API server: the chart's
+ * rendered environment, its ServiceAccount's token, and its RBAC, which the fake enforces as
+ * kube-apiserver does (a request the chart does not grant is a 403, and fails this test). Self-managed
+ * certificates with caBundle injection, the Kubernetes resolver with TokenReview / SubjectAccessReview
+ * auth, propagation with leader election, credential checks with their status ConfigMap and Events.
+ * Unit and component tests cover each part; this one proves the wiring and the permissions.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
 import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { FULLNAME, type K8sObject, NAMESPACE as SYSTEM, only, renderChart } from '../chart/helm.js';
+import { seedSecretReader } from '../resolver/kubernetes/support.js';
 import { eventually } from '../support/eventually.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 import { readAdmissionFixture } from '../support/fixtures.js';
 import { httpsCall, postReview } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const SYSTEM = 'kyma-system';
-const WEBHOOK_CONFIG = 'registry-config-webhook';
-const SERVICE_HOST = `registry-config-webhook.${SYSTEM}.svc`;
+const WEBHOOK_CONFIG = FULLNAME;
+const SERVICE_HOST = `${FULLNAME}.${SYSTEM}.svc`;
+const SERVICE_ACCOUNT = `system:serviceaccount:${SYSTEM}:${FULLNAME}`;
+const POD = 'pod-a';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'MutatingWebhookConfiguration']);
 
 interface WebhookConfiguration {
   webhooks: { clientConfig: { caBundle?: string } }[];
 }
 
-describe('in a cluster (fake API server)', () => {
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string } };
+}
+
+/** The container's environment as the kubelet would give it to pod `POD`. */
+function containerEnv(deployment: K8sObject): Record<string, string> {
+  const fields: Record<string, string> = { 'metadata.namespace': SYSTEM, 'metadata.name': POD };
+  const env: Record<string, string> = {};
+  for (const variable of deployment.spec.template.spec.containers[0].env as EnvVar[]) {
+    const value = variable.value ?? fields[variable.valueFrom?.fieldRef?.fieldPath ?? ''];
+    if (value === undefined) throw new Error(`env ${variable.name}: no value this test can give`);
+    env[variable.name] = value;
+  }
+  return env;
+}
+
+describe("in a cluster, with the chart's RBAC and environment (fake API server)", () => {
   let fake: FakeApiServer;
   let server: RunningServer;
-  let dir: string | undefined;
+  let kubeconfig: FakeKubeconfig | undefined;
+  let certDir: string | undefined;
   const logs = captureLogs('info');
-  const previousKubeconfig = process.env.KUBECONFIG;
 
   beforeAll(async () => {
-    fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'] });
-    fake.put({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: WEBHOOK_CONFIG },
-      webhooks: [
-        {
-          name: 'mutating.secret.webhook.serverless.kyma-project.io',
-          clientConfig: { service: { namespace: SYSTEM, name: 'registry-config-webhook', path: REGISTRY_WEBHOOK_PATH, port: 443 } },
-          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['secrets'] }],
-          objectSelector: { matchLabels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
-          sideEffects: 'None',
-          admissionReviewVersions: ['v1', 'v1beta1'],
-          timeoutSeconds: 5,
-        },
-      ],
-    });
-    dir = mkdtempSync(join(tmpdir(), 'rcw-e2e-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
-    process.env.KUBECONFIG = kubeconfig;
+    const chart = await renderChart({ values: { config: { credentialCheck: { mode: 'on' } } } });
+    fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'], authorizeRequests: true });
+    fake.seed(chart.filter((o) => RBAC_KINDS.has(o.kind)));
+    kubeconfig = useFakeKubeconfig(fake, { token: fake.issueServiceAccountToken(SYSTEM, FULLNAME) });
+    certDir = mkdtempSync(join(tmpdir(), 'rcw-e2e-certs-'));
     const config = parseConfig(
       [],
       {
+        ...containerEnv(only(chart, 'Deployment')),
+        // What differs from a pod: loopback ephemeral ports, a kubeconfig instead of the mounted
+        // token, a temporary CERT_DIR, and short leases and no shutdown delay for a quick test.
         PORT: '0',
         PROBE_PORT: '0',
         HOST: '127.0.0.1',
-        KUBECONFIG: kubeconfig,
-        CERT_SECRET: `${SYSTEM}/registry-config-webhook-tls`,
-        WEBHOOK_CONFIG,
-        POD_NAMESPACE: SYSTEM,
-        AUTH: 'on',
-        PROPAGATION: 'on',
+        KUBECONFIG: kubeconfig.path,
+        CERT_DIR: certDir,
         LEASE_DURATION: '3s',
         LEASE_RENEW_DEADLINE: '2s',
         LEASE_RETRY_PERIOD: '200ms',
         SHUTDOWN_DELAY: '0',
       },
-      { hostname: 'pod-a', serviceAccountNamespace: undefined },
+      { hostname: POD, serviceAccountNamespace: undefined },
     );
     server = await startServer(config, logs.log, { processMetrics: false });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await server?.shutdown('test end');
     await fake?.close();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    kubeconfig?.restore();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
   });
 
   const injectedBundle = () => {
@@ -131,10 +138,10 @@ describe('in a cluster (fake API server)', () => {
     const anonymous = await httpsCall(url, { method: 'GET', ca, headers: { host: SERVICE_HOST } });
     expect(anonymous.status).toBe(401);
 
-    // A ServiceAccount token as a controller's pod has it (signed by the API server: verified offline, then reviewed).
-    fake.put({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder', namespace: 'team-a' } });
-    const token = fake.issueServiceAccountToken('team-a', 'builder');
-    fake.authorize = (spec) => spec.user === 'system:serviceaccount:team-a:builder' && spec.resourceAttributes?.namespace === 'team-a';
+    // A controller's ServiceAccount token (signed by the API server: verified offline, then reviewed),
+    // allowed by RBAC to get Secrets in team-a only.
+    seedSecretReader(fake);
+    const token = fake.issueServiceAccountToken('team-a', 'reader');
     const allowed = await eventually(async () => {
       const res = await httpsCall(url, { method: 'GET', ca, headers: { host: SERVICE_HOST, authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
@@ -145,10 +152,41 @@ describe('in a cluster (fake API server)', () => {
     expect(elsewhere.status).toBe(403);
   });
 
+  it('checks the credentials as the leader: publishes the outcome in its ConfigMap and an Event on the Secret', async () => {
+    // registry.example.com does not resolve here (and nothing is reachable): the check says unreachable.
+    const status = await eventually(() => {
+      const configMap = fake.get<{ data?: Record<string, string> }>('configmaps', SYSTEM, `${FULLNAME}-propagation-credential-status`);
+      expect(configMap?.data).toBeDefined();
+      return JSON.stringify(configMap?.data);
+    }, 20_000);
+    expect(status).toContain('unreachable');
+    expect(status).not.toContain('s3cr3t-pass');
+    await eventually(() => {
+      const events = fake.list<{ reason: string; involvedObject?: { name: string } }>('events', SYSTEM);
+      expect(events.map((e) => e.reason)).toContain('RegistryUnreachable');
+    }, 10_000);
+  }, 40_000);
+
+  it('deletes the copies when the cluster-wide Secret is deleted, then lets the Secret go', async () => {
+    const deleted = await fetch(`${fake.url}/api/v1/namespaces/${SYSTEM}/secrets/serverless-registry-config`, { method: 'DELETE', headers: { authorization: 'Bearer fake-admin-token' } });
+    expect(deleted.status).toBe(200);
+    await eventually(() => {
+      for (const namespace of [SYSTEM, 'default', 'team-a', 'team-b']) expect(fake.get('secrets', namespace, 'serverless-registry-config'), namespace).toBeUndefined();
+    }, 10_000);
+  });
+
   it('holds the propagation lease and releases it on shutdown', async () => {
-    const lease = () => fake.get<{ spec: { holderIdentity?: string | null } }>('leases', SYSTEM, 'registry-config-webhook-propagation');
-    await eventually(() => expect(lease()?.spec.holderIdentity).toBe('pod-a'));
+    const lease = () => fake.get<{ spec: { holderIdentity?: string | null } }>('leases', SYSTEM, `${FULLNAME}-propagation`);
+    await eventually(() => expect(lease()?.spec.holderIdentity).toBe(POD));
     await server.shutdown('SIGTERM');
-    expect(lease()?.spec.holderIdentity ?? null).not.toBe('pod-a');
+    expect(lease()?.spec.holderIdentity ?? null).not.toBe(POD);
+  });
+
+  it("made every request as its ServiceAccount, and none that the chart's RBAC does not grant", () => {
+    const own = fake.requests.filter((r) => r.user === SERVICE_ACCOUNT);
+    expect(own.length).toBeGreaterThan(20);
+    expect(fake.requests.filter((r) => r.user !== SERVICE_ACCOUNT && r.user !== 'fake-admin')).toEqual([]);
+    const forbidden = own.filter((r) => r.status === 403).map((r) => `${r.method} ${r.path}?${new URLSearchParams(r.query).toString()}`);
+    expect(forbidden).toEqual([]);
   });
 });

@@ -15,6 +15,9 @@ import { openTls, reviewHead, whenClosed } from '../support/raw-client.js';
 import { chartMemoryLimit, sampleRss, type ServerProcess, startServerProcess } from '../support/server-process.js';
 
 const MiB = 1024 * 1024;
+// A large review body, as an attacker declares it, and all of it but the last byte.
+const contentLength = 7 * MiB;
+const allButOne = Buffer.alloc(contentLength - 1, 0x20);
 const review = JSON.stringify(readAdmissionFixture('update-patch-stringdata-password.v1.json'));
 
 let pkg: BuiltPackage;
@@ -81,8 +84,6 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
 
   it('stalled large bodies: beyond the body budget a fast 503 + Retry-After and close; admitted ones cut at 10 s; reviews answered', async () => {
     const { server, ca, legit } = await start({ BODY_BUDGET: '32Mi' });
-    const contentLength = 7 * MiB;
-    const allButOne = Buffer.alloc(contentLength - 1, 0x20);
     const memory = sampleRss(server.rss);
     const attackers = await Promise.all(Array.from({ length: 12 }, () => openTls(server.webhookPort, ca)));
     sockets.push(...attackers);
@@ -126,8 +127,6 @@ describe('hostile clients against the whole server', { timeout: 60_000 }, () => 
 
   it('stalled bodies held at once stay within the body budget, however many clients stall', async () => {
     const { server, ca, legit } = await start({ BODY_BUDGET: '32Mi' });
-    const contentLength = 7 * MiB;
-    const allButOne = Buffer.alloc(contentLength - 1, 0x20);
     const memory = sampleRss(server.rss);
     // Twenty clients send their headers, and each one the server does not refuse at once sends all of
     // its body but the last byte, then stalls: what the server then holds is what the budget admitted.

@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
+import { stablePort } from '../support/ports.js';
 import { startTestServer } from '../support/server.js';
 
 const run = promisify(execFile);
@@ -182,9 +183,10 @@ describe('the packed package', { timeout: 120_000 }, () => {
       });
 
       const env = { RESOLVER_SOURCE: 'directory', SECRETS_DIR: secrets, SHUTDOWN_DELAY: '0' };
-      const started = await startTestServer(env);
+      // Restarted below on the same port, so not one from the ephemeral range.
+      const port = await stablePort();
+      const started = await startTestServer({ ...env, PORT: String(port) });
       server = started.server;
-      const port = server.webhookPort;
       writeFileSync(join(project, 'ca.crt'), started.ca);
       const child = spawn(process.execPath, [join(project, 'out', 'main.js'), `https://127.0.0.1:${port}`, join(project, 'ca.crt'), 'team-a'], { cwd: project, env: childEnv });
       const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

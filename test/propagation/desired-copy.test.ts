@@ -4,7 +4,6 @@ import {
   copyForUpdate,
   copyManifest,
   copyMatches,
-  desiredCopy,
   needsReplacement,
   sourceOf,
 } from '../../src/propagation/desired-copy.js';

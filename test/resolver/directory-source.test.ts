@@ -36,7 +36,7 @@ const DEFAULT_JSON = JSON.stringify({
   data: { registryAddress: Buffer.from('localhost:32137').toString('base64'), serverAddress: Buffer.from('internal:5000').toString('base64') },
 });
 
-async function waitFor<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
+async function waitFor<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = read();

@@ -20,6 +20,7 @@ import { seedSecretReader, stored } from './kubernetes/support.js';
 import { type Answer, openApiValidator } from './openapi-validation.js';
 import { defaultSecret, namespaceSecret, SYSTEM } from './secrets.js';
 import { openWatch, type WatchReader } from './watch-stream.js';
+import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 const COMMITTED = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const CONFIG_PATH = '/v1/namespaces/{namespace}/registry-config';
@@ -157,10 +158,9 @@ describe('the whole server with a directory source (auth off): real answers', ()
 
 describe('the whole server with the Kubernetes source and AUTH=on: real answers', () => {
   let fake: FakeApiServer;
-  let dir: string;
+  let kubeconfig: FakeKubeconfig | undefined;
   let server: RunningServer;
   let ca: string;
-  const previousKubeconfig = process.env.KUBECONFIG;
   const ask = (namespace: string, token?: string) =>
     httpsCall(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/${namespace}/registry-config`, {
       method: 'GET',
@@ -173,18 +173,14 @@ describe('the whole server with the Kubernetes source and AUTH=on: real answers'
     fake.put(stored(defaultSecret()));
     fake.put(stored(namespaceSecret('team-a')));
     seedSecretReader(fake);
-    dir = mkdtempSync(join(tmpdir(), 'rcw-openapi-kube-'));
-    writeFileSync(join(dir, 'kubeconfig'), fake.kubeConfig().exportConfig());
-    process.env.KUBECONFIG = join(dir, 'kubeconfig');
+    kubeconfig = useFakeKubeconfig(fake);
     ({ server, ca } = await startTestServer({ RESOLVER_SOURCE: 'kubernetes', SYSTEM_NAMESPACE: SYSTEM, AUTH: 'on', PROPAGATION: 'off', SHUTDOWN_DELAY: '0' }));
   });
 
   afterAll(async () => {
     await server?.shutdown('test end');
     await fake?.close();
-    if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = previousKubeconfig;
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    kubeconfig?.restore();
   });
 
   it('200 with a permitted token, 401 without one, 403 for another namespace, 503 when the API server fails', async () => {

@@ -734,6 +734,63 @@ describe('test controls', () => {
     }
   });
 
+  it('can authorize every request with RBAC as kube-apiserver does: resourceNames, a name in a fieldSelector, 403 bodies', async () => {
+    const rbac = await startFakeApiServer({ authorizeRequests: true, namespaces: ['ns'] });
+    try {
+      rbac.seed([
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: 'ns' } },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'one-map', namespace: 'ns' },
+          rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['settings'], verbs: ['get', 'list', 'watch'] }],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'app-one-map', namespace: 'ns' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-map' },
+          subjects: [{ kind: 'ServiceAccount', name: 'app', namespace: 'ns' }],
+        },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'ns' } },
+      ]);
+      const token = rbac.issueServiceAccountToken('ns', 'app');
+      const ask = (path: string) => fetch(`${rbac.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await ask('/api/v1/namespaces/ns/configmaps/settings')).status).toBe(200);
+      expect((await ask('/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dsettings')).status).toBe(200);
+      // The bootstrap roles every cluster has: discovery for everyone, issuer discovery for ServiceAccounts.
+      expect((await ask('/api')).status).toBe(200);
+      expect((await ask('/.well-known/openid-configuration')).status).toBe(200);
+
+      const list = await ask('/api/v1/namespaces/ns/configmaps');
+      expect(list.status).toBe(403);
+      expect(await list.json()).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'configmaps is forbidden: User "system:serviceaccount:ns:app" cannot list resource "configmaps" in API group "" in the namespace "ns"',
+        reason: 'Forbidden',
+        details: { kind: 'configmaps' },
+        code: 403,
+      });
+      const lease = await ask('/apis/coordination.k8s.io/v1/namespaces/ns/leases/l');
+      expect((await lease.json()) as unknown).toMatchObject({
+        message: 'leases.coordination.k8s.io "l" is forbidden: User "system:serviceaccount:ns:app" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "ns"',
+        details: { name: 'l', group: 'coordination.k8s.io', kind: 'leases' },
+      });
+      const cluster = await (await ask('/api/v1/namespaces')).json();
+      expect(cluster).toMatchObject({ message: 'namespaces is forbidden: User "system:serviceaccount:ns:app" cannot list resource "namespaces" in API group "" at the cluster scope' });
+      const path = await ask('/metrics');
+      expect(path.status).toBe(403);
+      expect(await path.json()).toMatchObject({ message: 'forbidden: User "system:serviceaccount:ns:app" cannot get path "/metrics"', details: {} });
+      // The admin token is system:masters.
+      expect((await rbac.kubeConfig().makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name)).toEqual(['ns']);
+    } finally {
+      await rbac.close();
+    }
+  });
+
   it('serves discovery and extra kinds registered in one line', async () => {
     fake.registerKind({ group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true });
     fake.createNamespace('ns');

@@ -31,6 +31,7 @@ import { KindRegistry, type ResourceKind, type ResourceKindDefinition } from './
 import { objectFilter } from './apiserver/list.js';
 import { managerName } from './apiserver/managed-fields.js';
 import { APF_REJECTION_BODY, type PriorityAndFairnessOptions, PriorityLevel, type Seat } from './apiserver/priority-and-fairness.js';
+import { authorizeRequest, BOOTSTRAP_RBAC } from './apiserver/request-authorization.js';
 import { type FailureRule, type RecordedRequest, RequestLog, type RequestFilter } from './apiserver/request-log.js';
 import { Rest, type RestResult, type WriteContext } from './apiserver/rest.js';
 import { answerReview, answerTokenRequest, type ReviewContext } from './apiserver/reviews.js';
@@ -64,6 +65,12 @@ export interface FakeApiServerOptions {
   adminToken?: string;
   /** Reject requests without a known bearer token with 401. Default false. */
   authenticateRequests?: boolean;
+  /**
+   * Authorize every request with RBAC over the stored Roles and bindings, as kube-apiserver does,
+   * and answer a denial with its 403 (the admin token is system:masters). Seeds the bootstrap
+   * discovery roles every cluster has. Implies authenticateRequests. Default false.
+   */
+  authorizeRequests?: boolean;
   /** Send BOOKMARKs this often to watches that allow them (besides the one before timeoutSeconds). */
   bookmarkIntervalMs?: number;
   /** API server audiences for TokenReview / TokenRequest. Default: the issuer (as kube-apiserver's --api-audiences). */
@@ -132,6 +139,7 @@ export class FakeApiServer {
   private readonly clock: () => Date;
   private readonly adminToken: string;
   private readonly authenticateRequests: boolean;
+  private readonly authorizeRequests: boolean;
   private readonly bookmarkIntervalMs: number | undefined;
   private readonly audiences: string[];
   private readonly flowSchemaUid = randomUUID();
@@ -145,7 +153,8 @@ export class FakeApiServer {
     this.clock = options.now ?? (() => new Date());
     this.requireNamespaces = options.requireNamespaces ?? true;
     this.adminToken = options.adminToken ?? 'fake-admin-token';
-    this.authenticateRequests = options.authenticateRequests ?? false;
+    this.authorizeRequests = options.authorizeRequests ?? false;
+    this.authenticateRequests = (options.authenticateRequests ?? false) || this.authorizeRequests;
     this.bookmarkIntervalMs = options.bookmarkIntervalMs;
     this.serviceAccountIssuer = new ServiceAccountIssuer(options.issuer);
     this.audiences = [...(options.audiences ?? [this.serviceAccountIssuer.issuer])];
@@ -156,6 +165,7 @@ export class FakeApiServer {
     for (const def of [...builtinKinds, ...(options.kinds ?? [])]) this.kinds.register(def);
     this.rest = new Rest(this.store, this.kinds, { now: () => this.clock(), requireNamespaces: () => this.requireNamespaces });
     for (const name of options.namespaces ?? DEFAULT_NAMESPACES) this.createNamespace(name);
+    if (this.authorizeRequests) for (const object of BOOTSTRAP_RBAC) this.put(object);
     this.store.compactTo(this.store.currentResourceVersion); // history starts after the bootstrap objects
     this.server = createServer({ noDelay: true }, (req, res) => void this.onRequest(req, res));
   }
@@ -509,6 +519,10 @@ export class FakeApiServer {
         return;
       }
       if (this.authenticateRequests && !user) throw errors.unauthorized();
+      if (this.authorizeRequests && user) {
+        const denied = authorizeRequest(this.store, user, { method, path: url.pathname, route: resource, verb: record.verb, params: url.searchParams });
+        if (denied) throw denied;
+      }
 
       if (!resource && method === 'GET' && (url.pathname === DISCOVERY_PATH || url.pathname === JWKS_PATH)) {
         this.serveIssuerDiscovery(req, res, record, url.pathname);

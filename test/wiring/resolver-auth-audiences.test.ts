@@ -4,9 +4,6 @@
  * The fake judges audiences as the recorded API server does (tokenreview-wrong-audience.json): a
  * token is valid only for audiences it was issued for, and the API server's own by default.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { seedSecretReader, stored } from '../resolver/kubernetes/support.js';
@@ -15,12 +12,12 @@ import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserve
 import { httpsCall, type HttpResponse } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { startTestServer } from '../support/server.js';
+import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 const AUDIENCES = ['registry-config-webhook', 'other'];
 
 let fake: FakeApiServer;
-let dir: string;
-const previousKubeconfig = process.env.KUBECONFIG;
+let kubeconfig: FakeKubeconfig | undefined;
 
 interface Running {
   server: RunningServer;
@@ -53,17 +50,12 @@ beforeAll(async () => {
   // A controller's ServiceAccount that may get Secrets in team-a only, as a controller author would grant it.
   seedSecretReader(fake);
   // detectKubernetes reads KUBECONFIG from the process environment, as in a real start.
-  dir = mkdtempSync(join(tmpdir(), 'rcw-audiences-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
-  process.env.KUBECONFIG = kubeconfig;
+  kubeconfig = useFakeKubeconfig(fake);
 });
 
 afterAll(async () => {
   await fake?.close();
-  if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-  else process.env.KUBECONFIG = previousKubeconfig;
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  kubeconfig?.restore();
 });
 
 describe('AUTH=on with AUTH_AUDIENCES=registry-config-webhook,other', () => {

@@ -4,10 +4,7 @@
  * valid-looking work past the review budget is answered 429 + Retry-After at once.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { seedSecretReader, stored } from '../resolver/kubernetes/support.js';
@@ -16,22 +13,19 @@ import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserve
 import { httpsCall, type HttpResponse } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { startTestServer } from '../support/server.js';
+import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 let fake: FakeApiServer;
-let dir: string;
 let server: RunningServer;
 let ca: string;
 const agent = new Agent({ keepAlive: true, maxSockets: 50 });
-const previousKubeconfig = process.env.KUBECONFIG;
+let kubeconfig: FakeKubeconfig | undefined;
 
 beforeAll(async () => {
   fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'] });
   fake.put(stored(defaultSecret()));
   seedSecretReader(fake);
-  dir = mkdtempSync(join(tmpdir(), 'rcw-flood-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, fake.kubeConfig().exportConfig());
-  process.env.KUBECONFIG = kubeconfig;
+  kubeconfig = useFakeKubeconfig(fake);
   ({ server, ca } = await startTestServer(
     { RESOLVER_SOURCE: 'kubernetes', SYSTEM_NAMESPACE: SYSTEM, AUTH: 'on', PROPAGATION: 'off', SHUTDOWN_DELAY: '0', AUTH_REVIEWS_PER_SECOND: '4', AUTH_REVIEWS_IN_FLIGHT: '2' },
     captureLogs('warn').log,
@@ -42,9 +36,7 @@ afterAll(async () => {
   await server?.shutdown('test end');
   agent.destroy();
   await fake?.close();
-  if (previousKubeconfig === undefined) delete process.env.KUBECONFIG;
-  else process.env.KUBECONFIG = previousKubeconfig;
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  kubeconfig?.restore();
 });
 
 function ask(token: string): Promise<HttpResponse> {

@@ -104,6 +104,8 @@ export const errors = {
     return failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(gr)} "${name}": ${detail}`, resourceDetails(gr, name));
   },
   forbidden(gr: GroupResource, name: string, detail: string, causes?: StatusCause[]): ApiError {
+    // apierrors.NewForbidden: without a resource (a non-resource path) the message starts with "forbidden:".
+    if (!gr.resource) return failure(403, 'Forbidden', `forbidden: ${detail}`, {});
     const what = name ? `${qualifiedResource(gr)} "${name}"` : qualifiedResource(gr);
     return failure(403, 'Forbidden', `${what} is forbidden: ${detail}`, resourceDetails(gr, name, causes));
   },
