@@ -14,10 +14,11 @@ import { FULLNAME, type K8sObject, NAMESPACE as SYSTEM, only, renderChart } from
 import { seedSecretReader } from '../resolver/kubernetes/support.js';
 import { eventually } from '../support/eventually.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
-import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
+import { useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 import { readAdmissionFixture } from '../support/fixtures.js';
 import { httpsCall, postReview } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
+import type { Logger } from '../../src/logger.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,56 +52,89 @@ function containerEnv(deployment: K8sObject): Record<string, string> {
   return env;
 }
 
-describe("in a cluster, with the chart's RBAC and environment (fake API server)", () => {
+interface AsChart {
+  fake: FakeApiServer;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+/**
+ * The chart rendered with `values`, its RBAC objects in an authorizing fake API server, and the whole
+ * server started in this process with the rendered container environment and the chart's
+ * ServiceAccount token.
+ */
+async function startAsChart(values: Record<string, unknown>, log: Logger): Promise<AsChart> {
+  const chart = await renderChart({ values });
+  const fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'], authorizeRequests: true });
+  fake.seed(chart.filter((o) => RBAC_KINDS.has(o.kind)));
+  const kubeconfig = useFakeKubeconfig(fake, { token: fake.issueServiceAccountToken(SYSTEM, FULLNAME) });
+  const certDir = mkdtempSync(join(tmpdir(), 'rcw-e2e-certs-'));
+  const config = parseConfig(
+    [],
+    {
+      ...containerEnv(only(chart, 'Deployment')),
+      // What differs from a pod: loopback ephemeral ports, a kubeconfig instead of the mounted
+      // token, a temporary CERT_DIR, and short leases and no shutdown delay for a quick test.
+      PORT: '0',
+      PROBE_PORT: '0',
+      HOST: '127.0.0.1',
+      KUBECONFIG: kubeconfig.path,
+      CERT_DIR: certDir,
+      LEASE_DURATION: '3s',
+      LEASE_RENEW_DEADLINE: '2s',
+      LEASE_RETRY_PERIOD: '200ms',
+      SHUTDOWN_DELAY: '0',
+    },
+    { hostname: POD, serviceAccountNamespace: undefined },
+  );
+  const server = await startServer(config, log, { processMetrics: false });
+  return {
+    fake,
+    server,
+    async close() {
+      await server.shutdown('test end');
+      await fake.close();
+      kubeconfig.restore();
+      rmSync(certDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Requests the server made as anyone but its ServiceAccount (or the test's admin), and those its RBAC denied. */
+function requestsBeyondTheChart(fake: FakeApiServer): { own: number; strangers: unknown[]; forbidden: string[] } {
+  const own = fake.requests.filter((r) => r.user === SERVICE_ACCOUNT);
+  return {
+    own: own.length,
+    strangers: fake.requests.filter((r) => r.user !== SERVICE_ACCOUNT && r.user !== 'fake-admin'),
+    forbidden: own.filter((r) => r.status === 403).map((r) => `${r.method} ${r.path}?${new URLSearchParams(r.query).toString()}`),
+  };
+}
+
+/** The caBundle the server injected into the chart's MutatingWebhookConfiguration, as PEM. */
+function injectedBundle(fake: FakeApiServer): string {
+  const bundle = fake.get<WebhookConfiguration>('mutatingwebhookconfigurations', undefined, WEBHOOK_CONFIG)?.webhooks[0]?.clientConfig.caBundle;
+  if (!bundle) throw new Error('no caBundle injected yet');
+  return Buffer.from(bundle, 'base64').toString('utf8');
+}
+
+describe("in a cluster, with the chart's RBAC and environment, every feature on (fake API server)", () => {
   let fake: FakeApiServer;
   let server: RunningServer;
-  let kubeconfig: FakeKubeconfig | undefined;
-  let certDir: string | undefined;
+  let running: AsChart | undefined;
   const logs = captureLogs('info');
 
   beforeAll(async () => {
-    const chart = await renderChart({ values: { config: { credentialCheck: { mode: 'on' } } } });
-    fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'], authorizeRequests: true });
-    fake.seed(chart.filter((o) => RBAC_KINDS.has(o.kind)));
-    kubeconfig = useFakeKubeconfig(fake, { token: fake.issueServiceAccountToken(SYSTEM, FULLNAME) });
-    certDir = mkdtempSync(join(tmpdir(), 'rcw-e2e-certs-'));
-    const config = parseConfig(
-      [],
-      {
-        ...containerEnv(only(chart, 'Deployment')),
-        // What differs from a pod: loopback ephemeral ports, a kubeconfig instead of the mounted
-        // token, a temporary CERT_DIR, and short leases and no shutdown delay for a quick test.
-        PORT: '0',
-        PROBE_PORT: '0',
-        HOST: '127.0.0.1',
-        KUBECONFIG: kubeconfig.path,
-        CERT_DIR: certDir,
-        LEASE_DURATION: '3s',
-        LEASE_RENEW_DEADLINE: '2s',
-        LEASE_RETRY_PERIOD: '200ms',
-        SHUTDOWN_DELAY: '0',
-      },
-      { hostname: POD, serviceAccountNamespace: undefined },
-    );
-    server = await startServer(config, logs.log, { processMetrics: false });
+    running = await startAsChart({ config: { credentialCheck: { mode: 'on' } } }, logs.log);
+    ({ fake, server } = running);
   }, 60_000);
 
   afterAll(async () => {
-    await server?.shutdown('test end');
-    await fake?.close();
-    kubeconfig?.restore();
-    if (certDir) rmSync(certDir, { recursive: true, force: true });
+    await running?.close();
   });
-
-  const injectedBundle = () => {
-    const bundle = fake.get<WebhookConfiguration>('mutatingwebhookconfigurations', undefined, WEBHOOK_CONFIG)?.webhooks[0]?.clientConfig.caBundle;
-    if (!bundle) throw new Error('no caBundle injected yet');
-    return Buffer.from(bundle, 'base64').toString('utf8');
-  };
 
   it('is ready, and the API server can reach it trusting only the caBundle it injected', async () => {
     await eventually(async () => expect((await fetch(`http://127.0.0.1:${server.probePort}/readyz`)).status).toBe(200));
-    const ca = await eventually(injectedBundle);
+    const ca = await eventually(() => injectedBundle(fake));
     const review = JSON.stringify(readAdmissionFixture('create-dockerconfigjson-data.v1.json'));
     const answer = await postReview(`https://127.0.0.1:${server.webhookPort}${REGISTRY_WEBHOOK_PATH}?timeout=5s`, review, ca, undefined, { host: SERVICE_HOST });
     // The serving certificate is for the Service's DNS name, as the API server calls it.
@@ -133,7 +167,7 @@ describe("in a cluster, with the chart's RBAC and environment (fake API server)"
       }
     }, 10_000);
 
-    const ca = injectedBundle();
+    const ca = injectedBundle(fake);
     const url = `https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-a/registry-config`;
     const anonymous = await httpsCall(url, { method: 'GET', ca, headers: { host: SERVICE_HOST } });
     expect(anonymous.status).toBe(401);
@@ -183,10 +217,51 @@ describe("in a cluster, with the chart's RBAC and environment (fake API server)"
   });
 
   it("made every request as its ServiceAccount, and none that the chart's RBAC does not grant", () => {
-    const own = fake.requests.filter((r) => r.user === SERVICE_ACCOUNT);
-    expect(own.length).toBeGreaterThan(20);
-    expect(fake.requests.filter((r) => r.user !== SERVICE_ACCOUNT && r.user !== 'fake-admin')).toEqual([]);
-    const forbidden = own.filter((r) => r.status === 403).map((r) => `${r.method} ${r.path}?${new URLSearchParams(r.query).toString()}`);
+    const { own, strangers, forbidden } = requestsBeyondTheChart(fake);
+    expect(own).toBeGreaterThan(20);
+    expect(strangers).toEqual([]);
     expect(forbidden).toEqual([]);
   });
+});
+
+describe("in a cluster, with the chart's RBAC and environment, propagation off (fake API server)", () => {
+  let running: AsChart | undefined;
+  const logs = captureLogs('info');
+
+  afterAll(async () => {
+    await running?.close();
+  });
+
+  it("serves, resolves for a permitted controller and checks credentials in this replica, within the chart's smaller RBAC", async () => {
+    running = await startAsChart({ config: { propagation: { mode: 'off' }, credentialCheck: { mode: 'on' } } }, logs.log);
+    const { fake, server } = running;
+    await eventually(async () => expect((await fetch(`http://127.0.0.1:${server.probePort}/readyz`)).status).toBe(200));
+    const ca = await eventually(() => injectedBundle(fake));
+    fake.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { namespace: 'team-a', name: 'serverless-registry-config', labels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { username: b64('robot'), password: b64('t34m-pass'), serverAddress: b64('team.example.com'), registryAddress: b64('team.example.com/functions') },
+    });
+    seedSecretReader(fake);
+    const token = fake.issueServiceAccountToken('team-a', 'reader');
+    const url = `https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-a/registry-config`;
+    const answer = await eventually(async () => {
+      const res = await httpsCall(url, { method: 'GET', ca, headers: { host: SERVICE_HOST, authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      const body = res.json<{ source: string; credentials: { state: string } }>();
+      expect(body.credentials.state).toBe('unreachable');
+      return body;
+    }, 20_000);
+    expect(answer.source).toBe('namespace');
+    await eventually(() => expect(fake.list<{ reason: string }>('events', 'team-a').map((e) => e.reason)).toContain('RegistryUnreachable'), 10_000);
+    // Nothing of propagation: no Lease, no copies, no ConfigMap.
+    expect(fake.list('leases', SYSTEM)).toEqual([]);
+    expect(fake.list('configmaps', SYSTEM)).toEqual([]);
+    const { own, strangers, forbidden } = requestsBeyondTheChart(fake);
+    expect(own).toBeGreaterThan(5);
+    expect(strangers).toEqual([]);
+    expect(forbidden).toEqual([]);
+  }, 60_000);
 });
