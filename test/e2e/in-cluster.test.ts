@@ -6,8 +6,12 @@
  * auth, propagation with leader election, credential checks with their status ConfigMap and Events.
  * Unit and component tests cover each part; this one proves the wiring and the permissions.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
+import type { Logger } from '../../src/logger.js';
 import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { FULLNAME, type K8sObject, NAMESPACE as SYSTEM, only, renderChart } from '../chart/helm.js';
@@ -18,17 +22,14 @@ import { useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 import { readAdmissionFixture } from '../support/fixtures.js';
 import { httpsCall, postReview } from '../support/https-client.js';
 import { captureLogs } from '../support/log-capture.js';
-import type { Logger } from '../../src/logger.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const WEBHOOK_CONFIG = FULLNAME;
 const SERVICE_HOST = `${FULLNAME}.${SYSTEM}.svc`;
 const SERVICE_ACCOUNT = `system:serviceaccount:${SYSTEM}:${FULLNAME}`;
 const POD = 'pod-a';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'MutatingWebhookConfiguration']);
+// What the chart installs that the server meets in the API: its ServiceAccount and RBAC, and the webhook configuration it injects into.
+const SEEDED_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'MutatingWebhookConfiguration']);
 
 interface WebhookConfiguration {
   webhooks: { clientConfig: { caBundle?: string } }[];
@@ -59,14 +60,14 @@ interface AsChart {
 }
 
 /**
- * The chart rendered with `values`, its RBAC objects in an authorizing fake API server, and the whole
+ * The chart rendered with `values`, its objects the server meets in an authorizing fake API server, and the whole
  * server started in this process with the rendered container environment and the chart's
  * ServiceAccount token.
  */
 async function startAsChart(values: Record<string, unknown>, log: Logger): Promise<AsChart> {
   const chart = await renderChart({ values });
   const fake = await startFakeApiServer({ namespaces: ['default', SYSTEM, 'team-a', 'team-b'], authorizeRequests: true });
-  fake.seed(chart.filter((o) => RBAC_KINDS.has(o.kind)));
+  fake.seed(chart.filter((o) => SEEDED_KINDS.has(o.kind)));
   const kubeconfig = useFakeKubeconfig(fake, { token: fake.issueServiceAccountToken(SYSTEM, FULLNAME) });
   const certDir = mkdtempSync(join(tmpdir(), 'rcw-e2e-certs-'));
   const config = parseConfig(

@@ -5,11 +5,10 @@
  * apierrors.NewForbidden (k8s.io/apiserver/pkg/endpoints/handlers/responsewriters).
  */
 import { rbacDecision, type SubjectAccessReviewSpec, type UserInfo } from './auth.js';
-import type { Verb } from './types.js';
 import type { ResourceRoute } from './routes.js';
 import { errors, type ApiError } from './status.js';
 import type { ObjectStore } from './store.js';
-import type { KubeObject } from './types.js';
+import type { KubeObject, Verb } from './types.js';
 
 /**
  * The bootstrap policy a real cluster has for every caller: discovery and health for the authenticated,
