@@ -29,8 +29,11 @@ export async function benchWebhook() {
     { name: 'registry-config-webhook, METRICS=off', ...(await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'off' })) },
   ];
   // BENCH_VARIANT=NAME=value[,NAME=value]: one more production server with that environment, for
-  // an A/B comparison of a change in the same run (e.g. MAX_EVENT_LOOP_DELAY=0).
-  const variant = process.env.BENCH_VARIANT ? Object.fromEntries(process.env.BENCH_VARIANT.split(',').map((pair) => pair.split('='))) : undefined;
+  // an A/B comparison of a change in the same run (e.g. MAX_EVENT_LOOP_DELAY=0, or
+  // NODE_OPTIONS=--max-semi-space-size=8: a value is everything after the first '=').
+  const variant = process.env.BENCH_VARIANT
+    ? Object.fromEntries(process.env.BENCH_VARIANT.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
+    : undefined;
   if (variant) servers.push({ name: `registry-config-webhook, ${process.env.BENCH_VARIANT}`, ...(await startChild(serverScript, { CERT_DIR: certDir, METRICS: 'on', ...variant })) });
   try {
     const url = (server) => `https://localhost:${server.port}${path}`;
