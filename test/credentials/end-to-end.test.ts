@@ -16,6 +16,8 @@ import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningR
 import { openWatch } from '../resolver/watch-stream.js';
 import { devCertificates } from '../support/webhook.js';
 import { replicaConfig } from './replica-config.js';
+import { namespaceSecret } from '../resolver/secrets.js';
+import { stored } from '../resolver/kubernetes/support.js';
 import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 const SYSTEM = 'kyma-system';
@@ -58,13 +60,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
   });
 
   const writeSecret = (password: string) =>
-    fake.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { namespace: 'team-a', name: 'serverless-registry-config', labels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
-      type: 'Opaque',
-      data: { username: b64('robot'), password: b64(password), serverAddress: b64(registry.address), registryAddress: b64(`${registry.address}/team-a`) },
-    });
+    fake.put(stored(namespaceSecret('team-a', { plain: { username: 'robot', password, serverAddress: registry.address, registryAddress: `${registry.address}/team-a` } })));
 
   const answer = async () => {
     const response = await httpsCall(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-a/registry-config`, { method: 'GET', ca: webhookCa, servername: 'localhost' });
@@ -136,12 +132,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential check end to end (fake API se
   });
 
   it('a hostile Secret pointing at the cloud metadata address is refused: no request, no Event, the answer says why', async () => {
-    fake.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { namespace: 'team-b', name: 'serverless-registry-config', labels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
-      data: { username: b64('x'), password: b64('y'), serverAddress: b64('169.254.169.254'), registryAddress: b64('169.254.169.254/x') },
-    });
+    fake.put(stored(namespaceSecret('team-b', { plain: { username: 'x', password: 'y', serverAddress: '169.254.169.254', registryAddress: '169.254.169.254/x' } })));
     const response = await eventually(async () => {
       const body = (await httpsCall(`https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-b/registry-config`, { method: 'GET', ca: webhookCa, servername: 'localhost' })).json<RegistryConfig>();
       expect(body.credentials?.state).toBe('skipped');

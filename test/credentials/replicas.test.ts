@@ -14,6 +14,8 @@ import { createTestPki, HAVE_DOCKER_REGISTRY, startDockerRegistry, type RunningR
 import { openWatch } from '../resolver/watch-stream.js';
 import { devCertificates } from '../support/webhook.js';
 import { replicaConfig } from './replica-config.js';
+import { namespaceSecret } from '../resolver/secrets.js';
+import { stored } from '../resolver/kubernetes/support.js';
 import { type FakeKubeconfig, useFakeKubeconfig } from '../support/fake-kubeconfig.js';
 
 const SYSTEM = 'kyma-system';
@@ -21,7 +23,6 @@ const GOOD = 'c0rrect-h0rse-b4ttery';
 const WRONG = 'wr0ng-h0rse-b4ttery';
 const PODS = ['pod-a', 'pod-b', 'pod-c'];
 const STATUS_CONFIG_MAP = 'registry-config-webhook-propagation-credential-status';
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', () => {
   let fake: FakeApiServer;
@@ -51,12 +52,7 @@ describe.skipIf(!HAVE_DOCKER_REGISTRY)('credential checks with three replicas', 
   });
 
   const writeSecret = (password: string) =>
-    fake.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { namespace: 'team-a', name: 'serverless-registry-config', labels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
-      data: { username: b64('robot'), password: b64(password), serverAddress: b64(registry.address), registryAddress: b64(registry.address) },
-    });
+    fake.put(stored(namespaceSecret('team-a', { plain: { username: 'robot', password, serverAddress: registry.address, registryAddress: registry.address } })));
   const answer = async (replica: RunningServer) => {
     const response = await httpsCall(`https://127.0.0.1:${replica.webhookPort}/v1/namespaces/team-a/registry-config`, { method: 'GET', ca: webhookCa, servername: 'localhost' });
     expect(response.status).toBe(200);

@@ -15,7 +15,8 @@ import type { Logger } from '../../src/logger.js';
 import { REGISTRY_WEBHOOK_PATH } from '../../src/http/webhook-server.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { FULLNAME, type K8sObject, NAMESPACE as SYSTEM, only, renderChart } from '../chart/helm.js';
-import { seedSecretReader } from '../resolver/kubernetes/support.js';
+import { seedSecretReader, stored } from '../resolver/kubernetes/support.js';
+import { namespaceSecret } from '../resolver/secrets.js';
 import { eventually } from '../support/eventually.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { useFakeKubeconfig } from '../support/fake-kubeconfig.js';
@@ -238,13 +239,7 @@ describe("in a cluster, with the chart's RBAC and environment, propagation off (
     const { fake, server } = running;
     await eventually(async () => expect((await fetch(`http://127.0.0.1:${server.probePort}/readyz`)).status).toBe(200));
     const ca = await eventually(() => injectedBundle(fake));
-    fake.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { namespace: 'team-a', name: 'serverless-registry-config', labels: { 'serverless.kyma-project.io/remote-registry': 'config' } },
-      type: 'kubernetes.io/dockerconfigjson',
-      data: { username: b64('robot'), password: b64('t34m-pass'), serverAddress: b64('team.example.com'), registryAddress: b64('team.example.com/functions') },
-    });
+    fake.put(stored(namespaceSecret('team-a', { plain: { username: 'robot', password: 't34m-pass', serverAddress: 'team.example.com', registryAddress: 'team.example.com/functions' } })));
     seedSecretReader(fake);
     const token = fake.issueServiceAccountToken('team-a', 'reader');
     const url = `https://127.0.0.1:${server.webhookPort}/v1/namespaces/team-a/registry-config`;
