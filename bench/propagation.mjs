@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { registrySecret as sharedRegistrySecret } from './registry-secret.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The chart's default NODE_OPTIONS (values.yaml config.nodeOptions), read so the two cannot drift.
@@ -42,24 +43,8 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
 writeFileSync(join(fakeDir, 'package.json'), '{ "type": "module" }\n'); // ESM, like the sources
 const { startFakeApiServer } = await import(new URL(`file://${join(fakeDir, 'test', 'support', 'fake-apiserver.js')}`).href);
 
-const b64 = (text) => Buffer.from(text).toString('base64');
 function registrySecret(namespace, name, labels, password) {
-  const username = 'robot';
-  const registry = 'registry.example.com';
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace, labels },
-    type: 'kubernetes.io/dockerconfigjson',
-    data: {
-      username: b64(username),
-      password: b64(password),
-      serverAddress: b64(registry),
-      registryAddress: b64(`${registry}/functions`),
-      // What the webhook would have added to the base.
-      '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: { username, password, auth: b64(`${username}:${password}`) } } })),
-    },
-  };
+  return sharedRegistrySecret({ namespace, name, labels, username: 'robot', password, registry: 'registry.example.com' });
 }
 
 const isSecretWrite = (r) => r.resource === 'secrets' && ['create', 'update', 'delete', 'patch'].includes(r.verb);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { registrySecret as sharedRegistrySecret } from './registry-secret.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -37,21 +38,8 @@ const rows = [];
 const report = (metric, value, goal = '') => rows.push([metric, value, goal]);
 
 function registrySecret(namespace, name, labels, rv, registry) {
-  const username = `user-${namespace}`;
-  const password = `pw-${namespace}-${rv}-xxxxxxxxxxxxxxxx`;
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace, uid: `${namespace}-${name}-uid-0000-0000-000000000000`, resourceVersion: String(rv), labels },
-    type: 'kubernetes.io/dockerconfigjson',
-    data: {
-      username: b64(username),
-      password: b64(password),
-      serverAddress: b64(registry),
-      registryAddress: b64(`${registry}/functions`),
-      '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: { username, password, auth: b64(`${username}:${password}`) } } })),
-    },
-  };
+  const metadata = { uid: `${namespace}-${name}-uid-0000-0000-000000000000`, resourceVersion: String(rv) };
+  return sharedRegistrySecret({ namespace, name, labels, username: `user-${namespace}`, password: `pw-${namespace}-${rv}-xxxxxxxxxxxxxxxx`, registry, metadata });
 }
 
 const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `ns-${String(i).padStart(5, '0')}`);
